@@ -1,0 +1,129 @@
+# The protocol engine core: no sockets, no clock. Datagrams and time go in,
+# datagrams and events come out (docs/design.md, "The engine contract").
+# Parts (responder, cache, querier, browsers) attach and do the protocol work.
+from . import wire
+
+
+class Event:
+    """Something that happened: kind plus keyword fields as attributes."""
+
+    def __init__(self, kind, **fields):
+        self.kind = kind
+        self.fields = fields
+        for k in fields:
+            setattr(self, k, fields[k])
+
+    def __repr__(self):
+        return "Event(%r, %r)" % (self.kind, self.fields)
+
+
+def _default_rand(lo, hi):
+    # os.urandom exists on every port we run on; random may lack randint.
+    import os
+
+    span = hi - lo + 1
+    if span <= 1:
+        return lo
+    b = os.urandom(4)
+    return lo + ((b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]) % span)
+
+
+class Engine:
+    def __init__(self, rand=None, max_payload=wire.MAX_PAYLOAD):
+        self.rand = rand or _default_rand
+        self.max_payload = max_payload
+        self.parts = []
+        self._out = []
+        self._events = []
+        self._table = None  # concatenated wire names of interest, or None = all
+        self._mask_all = 0
+        self.dropped = 0  # packets that did not concern us (hot-path drop)
+        self.malformed = 0
+
+    # ---- parts ----
+    def attach(self, part):
+        self.parts.append(part)
+        self.interest_changed()
+        return part
+
+    def detach(self, part):
+        if part in self.parts:
+            self.parts.remove(part)
+        self.interest_changed()
+
+    def interest_changed(self):
+        """Rebuild the hot-path name table; parts call this when their names change."""
+        names = []
+        for p in self.parts:
+            f = getattr(p, "names", None)
+            if f is None:
+                continue
+            got = f()
+            if got is None:
+                self._table = None
+                return
+            for n in got:
+                if n not in names:
+                    names.append(n)
+        if not names or len(names) > 32:
+            self._table = None if len(names) > 32 else b""
+            return
+        self._table = b"".join(names)
+
+    # ---- input ----
+    def feed(self, data, src, now):
+        try:
+            if self._table is not None:
+                # One call decides whether the packet mentions any of our names;
+                # an empty table means nobody listens (nothing attached wants packets).
+                if not self._table or not wire.concerns(data, self._table):
+                    self.dropped += 1
+                    return
+            msg = wire.decode(data)
+        except ValueError:
+            self.malformed += 1
+            return
+        resp = msg.is_response
+        for p in self.parts:
+            h = getattr(p, "on_response" if resp else "on_query", None)
+            if h is not None:
+                h(msg, src, now)
+
+    def tick(self, now):
+        for p in self.parts:
+            t = getattr(p, "tick", None)
+            if t is not None:
+                t(now)
+
+    def next_deadline(self):
+        best = None
+        for p in self.parts:
+            d = getattr(p, "deadline", None)
+            if d is None:
+                continue
+            d = d()
+            if d is not None and (best is None or d < best):
+                best = d
+        return best
+
+    # ---- output (for parts) ----
+    def send(self, packets, dest=None):
+        if isinstance(packets, (bytes, bytearray)):
+            self._out.append((bytes(packets), dest))
+        else:
+            for p in packets:
+                self._out.append((p, dest))
+
+    def emit(self, event):
+        self._events.append(event)
+
+    # ---- output (for drivers) ----
+    def take_output(self):
+        out = self._out
+        self._out = []
+        return out
+
+    def take_events(self):
+        ev = self._events
+        self._events = []
+        return ev

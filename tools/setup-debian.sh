@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs the Debian packages the test tiers need. As root it runs apt-get;
+# otherwise it lists what is missing and how to install it, and fails.
+set -eu
+PKGS="gcc make python3-venv nodejs npm clang llvm libclang-rt-14-dev \
+ gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc \
+ gcc-xtensa-lx106 picolibc-xtensa-lx106-elf \
+ iproute2 avahi-daemon avahi-utils dbus bind9-dnsutils libnss-mdns"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+  echo "setup: installing Debian packages:$missing"
+  # avahi/dbus must not start as services on this machine: tests start their own,
+  # inside network namespaces only.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing
+  rm -f /usr/sbin/policy-rc.d
+else
+  echo "setup: missing Debian packages:$missing" >&2
+  echo "setup: install them with: sudo apt-get install$missing" >&2
+  exit 1
+fi
