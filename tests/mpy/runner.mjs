@@ -1,0 +1,125 @@
+// Runs MicroPython code inside the WebAssembly port (@micropython/micropython-webassembly-pyscript)
+// under node, with the compiled package and test data in its file system.
+//
+//   node runner.mjs [--lib DIR] [--dir HOSTDIR:FSDIR ...] [--heap KIB] (--case FILE | --script FILE [ARGS...])
+//
+//   --lib DIR     copied to /lib (on sys.path): the .mpy package from tests/mpy/compile.py
+//   --dir A:B     host folder A copied to B in the wasm FS (e.g. tests/vectors:/vectors)
+//   --heap KIB    initial MicroPython heap (the port grows it when full; default 512)
+//   --case FILE   a test case file: mpytest.main() runs its test_* functions and prints
+//                 one "@@MPYTEST {json}" line per function and a total
+//   --script FILE run FILE as __main__ with sys.argv = [FILE, ARGS...] (benchmarks)
+//
+// Exit status: 0 when MicroPython returned normally, 2 on an uncaught Python error, 3 on usage.
+// Pass/fail of cases is read from the @@MPYTEST lines by tests/mpy/test_mpy.py, not from the status.
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+function usage(msg) {
+  process.stderr.write(`runner.mjs: ${msg}\n`);
+  process.exit(3);
+}
+
+const opts = { dirs: [], heap: 512, lib: null, caseFile: null, script: null, args: [] };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === "--lib") opts.lib = argv[++i];
+  else if (a === "--dir") opts.dirs.push(argv[++i]);
+  else if (a === "--heap") opts.heap = parseInt(argv[++i], 10);
+  else if (a === "--case") opts.caseFile = argv[++i];
+  else if (a === "--script") { opts.script = argv[++i]; opts.args = argv.slice(i + 1); break; }
+  else usage(`unknown argument ${a}`);
+}
+if (!opts.caseFile === !opts.script) usage("give exactly one of --case FILE or --script FILE");
+
+let heapTotal = null;
+let capture = null; // lines of micropython.mem_info() go here, not to stdout
+const mp = await loadMicroPython({
+  heapsize: opts.heap * 1024,
+  linebuffer: true,
+  stdout: (line) => {
+    if (capture) capture.push(line);
+    else process.stdout.write(line + "\n");
+  },
+  stderr: (line) => process.stderr.write(line + "\n"),
+});
+
+function mkdirs(p) {
+  let cur = "";
+  for (const part of p.split("/").filter(Boolean)) {
+    cur += "/" + part;
+    try { mp.FS.mkdir(cur); } catch (e) { /* exists */ }
+  }
+}
+
+function copyTree(hostDir, fsDir) {
+  mkdirs(fsDir);
+  for (const ent of fs.readdirSync(hostDir, { withFileTypes: true })) {
+    const src = path.join(hostDir, ent.name);
+    const dst = fsDir + "/" + ent.name;
+    if (ent.isDirectory()) copyTree(src, dst);
+    else if (ent.isFile()) mp.FS.writeFile(dst, fs.readFileSync(src));
+  }
+}
+
+function copyFile(hostFile, fsFile) {
+  mkdirs(path.posix.dirname(fsFile));
+  mp.FS.writeFile(fsFile, fs.readFileSync(hostFile));
+}
+
+if (opts.lib) {
+  if (!fs.existsSync(opts.lib)) usage(`--lib ${opts.lib}: no such folder (run tests/mpy/compile.py)`);
+  copyTree(opts.lib, "/lib");
+}
+for (const d of opts.dirs) {
+  const k = d.lastIndexOf(":");
+  if (k < 1) usage(`--dir ${d}: want HOSTDIR:FSDIR`);
+  const host = d.slice(0, k);
+  if (fs.existsSync(host)) copyTree(host, d.slice(k + 1));
+  else mkdirs(d.slice(k + 1)); // a missing folder reads as empty; the cases that need it fail
+}
+copyFile(path.join(HERE, "mpytest.py"), "/harness/mpytest.py");
+
+// The PyScript build freezes extra micropython-lib modules (logging, functools, os.path,
+// ...) that the ESP32 firmware lacks: keep asyncio (frozen there too) loaded, then drop
+// ".frozen" from sys.path so everything else fails to import as it would on a board.
+const PRELUDE = "import sys\n" +
+  "import asyncio, asyncio.core, asyncio.event, asyncio.funcs, asyncio.lock\n" +
+  "sys.path[:] = ['', '/lib', '/harness']\n" +
+  "for _m in ('os', 'os.path'):\n    sys.modules.pop(_m, None)\n";
+
+const q = (s) => JSON.stringify(s); // a JSON string is a valid Python str literal here (ASCII paths)
+let code;
+if (opts.caseFile) {
+  copyFile(opts.caseFile, "/case/" + path.basename(opts.caseFile));
+  code = PRELUDE + `import mpytest\nmpytest.main(${q("/case/" + path.basename(opts.caseFile))})\n`;
+} else {
+  copyFile(opts.script, "/script/" + path.basename(opts.script));
+  const argvPy = "[" + [("/script/" + path.basename(opts.script)), ...opts.args].map(q).join(", ") + "]";
+  code = PRELUDE + `sys.path.append("/script")\nsys.argv[:] = ${argvPy}\n` +
+    `_g = {"__name__": "__main__", "__file__": sys.argv[0]}\n` +
+    `exec(open(sys.argv[0]).read(), _g)\n`;
+}
+
+let status = 0;
+try {
+  mp.runPython(code);
+} catch (e) {
+  process.stdout.write(`@@MPYTEST {"kind": "crash", "error": ${JSON.stringify(String(e))}}\n`);
+  status = 2;
+}
+// How big the heap had to grow (the port adds heap areas when full; an ESP32 cannot).
+capture = [];
+mp.runPython("import micropython\nmicropython.mem_info()");
+for (const line of capture) {
+  const m = /^GC: total: (\d+),/.exec(line);
+  if (m) heapTotal = parseInt(m[1], 10);
+}
+capture = null;
+if (heapTotal !== null) process.stdout.write(`@@MPYTEST {"kind": "heap", "total": ${heapTotal}, "initial": ${opts.heap * 1024}}\n`);
+process.exit(status);
