@@ -1,0 +1,262 @@
+# Pure-Python twin of the mdnsfast C module (docs/design.md, "The mdnsfast
+# contract"): same functions, same results, same ValueError reasons, so that
+# mdns.wire behaves identically with or without the C module.
+#
+# Exact behaviour both implementations follow (the order of checks decides
+# which reason a malformed packet gets):
+# read_name(buf, off): at each step at position p:
+#   p >= len -> "truncated"; byte c = buf[p];
+#   c & 0xC0 == 0xC0: pointer; p + 1 >= len -> "truncated"; target t = 14 bits;
+#     t >= p -> "bad pointer"; the first pointer fixes `end` = p + 2;
+#     hops += 1, hops > 16 -> "pointer loop"; continue at t;
+#   c & 0xC0 != 0 (0x40, 0x80) -> "bad label type";
+#   c == 0: end (if no pointer yet) = p + 1; done;
+#   p + 1 + c > len -> "truncated"; the name so far plus this label plus the
+#     final zero > 255 bytes -> "name too long"; copy the label; p += 1 + c.
+# A wire_name argument (write_name, match table) is checked as: past its end ->
+# "truncated", a length byte > 63 -> "label too long", > 255 bytes -> "name too
+# long"; write_name also wants nothing after its final zero ("trailing data").
+
+MAX_HOPS = 16
+
+
+def read_name(buf, off):
+    n = len(buf)
+    p = off
+    end = -1
+    hops = 0
+    out = bytearray()
+    while True:
+        if p >= n or p < 0:
+            raise ValueError("truncated")
+        c = buf[p]
+        if c >= 0xC0:
+            if p + 1 >= n:
+                raise ValueError("truncated")
+            t = ((c & 0x3F) << 8) | buf[p + 1]
+            if t >= p:
+                raise ValueError("bad pointer")
+            if end < 0:
+                end = p + 2
+            hops += 1
+            if hops > MAX_HOPS:
+                raise ValueError("pointer loop")
+            p = t
+            continue
+        if c & 0xC0:
+            raise ValueError("bad label type")
+        if c == 0:
+            out.append(0)
+            if end < 0:
+                end = p + 1
+            return bytes(out), end
+        if p + 1 + c > n:
+            raise ValueError("truncated")
+        if len(out) + c + 2 > 255:
+            raise ValueError("name too long")
+        out += buf[p : p + 1 + c]
+        p += 1 + c
+
+
+def _skip_name(buf, p):
+    # Validate a name exactly like read_name (same errors, same order) without
+    # building it; returns where it ends in the packet.
+    n = len(buf)
+    end = -1
+    hops = 0
+    size = 0
+    while True:
+        if p >= n:
+            raise ValueError("truncated")
+        c = buf[p]
+        if c >= 0xC0:
+            if p + 1 >= n:
+                raise ValueError("truncated")
+            t = ((c & 0x3F) << 8) | buf[p + 1]
+            if t >= p:
+                raise ValueError("bad pointer")
+            if end < 0:
+                end = p + 2
+            hops += 1
+            if hops > MAX_HOPS:
+                raise ValueError("pointer loop")
+            p = t
+            continue
+        if c & 0xC0:
+            raise ValueError("bad label type")
+        if c == 0:
+            return p + 1 if end < 0 else end
+        if p + 1 + c > n:
+            raise ValueError("truncated")
+        size += c + 1
+        if size + 1 > 255:
+            raise ValueError("name too long")
+        p += 1 + c
+
+
+def name_eq(buf, off, wire_name):
+    """True when the name at off equals wire_name, ASCII case-insensitively.
+
+    The packet name is always checked whole (same errors as read_name);
+    wire_name is compared as bytes (a malformed one simply never matches).
+    """
+    return read_name(buf, off)[0].lower() == bytes(wire_name).lower()
+
+
+def _check_wire(w, p):
+    # One uncompressed wire name in w at p; returns its end.
+    n = len(w)
+    start = p
+    while True:
+        if p >= n:
+            raise ValueError("truncated")
+        c = w[p]
+        if c > 63:
+            raise ValueError("label too long")
+        p += 1 + c
+        if p - start > 255:
+            raise ValueError("name too long")
+        if c == 0:
+            return p
+        if p > n:
+            raise ValueError("truncated")
+
+
+def _entries(buf):
+    # Header counts; "bad counts" when the header itself is missing is
+    # reported as "truncated".
+    if len(buf) < 12:
+        raise ValueError("truncated")
+    qd = (buf[4] << 8) | buf[5]
+    an = (buf[6] << 8) | buf[7]
+    ns = (buf[8] << 8) | buf[9]
+    ar = (buf[10] << 8) | buf[11]
+    return qd, an + ns + ar
+
+
+def _walk(buf, offsets, limit):
+    # Shared by walk and match. At the start of each question or record:
+    # position == len -> "bad counts" (the header promises more than there
+    # is); a partial entry -> "truncated". Afterwards bytes left -> "trailing data".
+    qd, rr = _entries(buf)
+    total = qd + rr
+    if limit >= 0 and total > limit:
+        raise ValueError("bad counts")
+    n = len(buf)
+    p = 12
+    i = 0
+    while i < total:
+        if p >= n:
+            raise ValueError("bad counts")
+        if offsets is not None:
+            offsets[i] = p
+        p = _skip_name(buf, p)
+        if i < qd:
+            p += 4
+            if p > n:
+                raise ValueError("truncated")
+        else:
+            if p + 10 > n:
+                raise ValueError("truncated")
+            p += 10 + ((buf[p + 8] << 8) | buf[p + 9])
+            if p > n:
+                raise ValueError("truncated")
+        i += 1
+    if p != n:
+        raise ValueError("trailing data")
+    return total
+
+
+def walk(buf, offsets):
+    """Check a whole message; offsets[i] = start of question/record i; returns the count."""
+    return _walk(buf, offsets, len(offsets))
+
+
+def match(buf, table):
+    """Bit i set when wire name i of table is the name of a question or record owner."""
+    names = {}
+    n = len(table)
+    p = 0
+    i = 0
+    while p < n:
+        if i >= 32:
+            raise ValueError("bad counts")
+        e = _check_wire(table, p)
+        k = bytes(table[p:e]).lower()
+        names[k] = names.get(k, 0) | (1 << i)
+        p = e
+        i += 1
+    qd, rr = _entries(buf)
+    total = qd + rr
+    ln = len(buf)
+    mask = 0
+    p = 12
+    j = 0
+    while j < total:
+        if p >= ln:
+            raise ValueError("bad counts")
+        w, p = read_name(buf, p)
+        mask |= names.get(w.lower(), 0)
+        if j < qd:
+            p += 4
+            if p > ln:
+                raise ValueError("truncated")
+        else:
+            if p + 10 > ln:
+                raise ValueError("truncated")
+            p += 10 + ((buf[p + 8] << 8) | buf[p + 9])
+            if p > ln:
+                raise ValueError("truncated")
+        j += 1
+    if p != ln:
+        raise ValueError("trailing data")
+    return mask
+
+
+def _suffixes(buf, start, found):
+    # Every label position reached reading the name at start (following
+    # pointers), in order, with the name from there: the first one seen for a
+    # given name wins (design.md's order: starts in order, positions in order).
+    w, _ = read_name(buf, start)
+    p = start
+    k = 0
+    while True:
+        c = buf[p]
+        if c >= 0xC0:
+            p = ((c & 0x3F) << 8) | buf[p + 1]
+            continue
+        if c == 0:
+            return
+        if p < 0x4000:
+            s = w[k:]
+            if s not in found:
+                found[s] = p
+        k += 1 + c
+        p += 1 + c
+
+
+def write_name(buf, pos, wire_name, starts, n):
+    """Write wire_name at pos with compression against names at starts[:n]; returns the end."""
+    w = bytes(wire_name)
+    e = _check_wire(w, 0)
+    if e != len(w):
+        raise ValueError("trailing data")
+    found = {}
+    if len(w) > 1:
+        for i in range(n):
+            _suffixes(buf, starts[i], found)
+    k = 0
+    while w[k] != 0:
+        t = found.get(w[k:]) if found else None
+        if t is not None:
+            if pos + k + 2 > len(buf):
+                raise ValueError("no room")
+            buf[pos : pos + k] = w[:k]
+            buf[pos + k] = 0xC0 | (t >> 8)
+            buf[pos + k + 1] = t & 0xFF
+            return pos + k + 2
+        k += 1 + w[k]
+    if pos + len(w) > len(buf):
+        raise ValueError("no room")
+    buf[pos : pos + len(w)] = w
+    return pos + len(w)

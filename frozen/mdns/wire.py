@@ -1,0 +1,500 @@
+# The mDNS message codec (docs/design.md, "mdns.wire"): RFC 1035 s4 messages
+# with the mDNS changes of RFC 6762 s18 (QU bit s5.4/s18.12, cache-flush bit
+# s10.2/s18.13, name compression in rdata s18.14), TXT per RFC 6763 s6 and the
+# restricted NSEC form of RFC 6762 s6.1.
+#
+# Names and header walking go through the backend: the mdnsfast C module when
+# it is built in, else mdns.fastpy (same contract, same errors).
+import struct
+from array import array
+
+from . import addr, names, txt
+
+try:
+    import mdnsfast as _f
+except ImportError:
+    from . import fastpy as _f
+
+TYPE_A = 1
+TYPE_PTR = 12
+TYPE_TXT = 16
+TYPE_AAAA = 28
+TYPE_SRV = 33
+TYPE_NSEC = 47
+TYPE_ANY = 255
+CLASS_IN = 1
+FLAG_QR = 0x8000
+FLAG_AA = 0x0400
+FLAG_TC = 0x0200
+MAX_PAYLOAD = 1460
+
+TYPE_NAMES = {1: "A", 12: "PTR", 16: "TXT", 28: "AAAA", 33: "SRV", 47: "NSEC", 255: "ANY"}
+
+_MAX_STARTS = 64  # names remembered for compression per packet
+
+
+def use(module):
+    """Switch the name/walk backend (mdnsfast or mdns.fastpy); returns the previous one."""
+    global _f
+    old = _f
+    _f = module
+    return old
+
+
+def backend():
+    return _f
+
+
+def type_name(t):
+    return TYPE_NAMES.get(t, "TYPE%d" % t)
+
+
+# ---- rdata helpers ----
+def _nsec_bitmap(types):
+    # Restricted form (RFC 6762 s6.1): window block 0 only, up to 32 bytes.
+    if not types:
+        return b""
+    top = 0
+    for t in types:
+        if not 0 < t < 256:
+            raise ValueError("NSEC: type %d outside window 0 (restricted form, RFC 6762 s6.1)" % t)
+        if t > top:
+            top = t
+    bm = bytearray(2 + (top >> 3) + 1)
+    bm[1] = len(bm) - 2
+    for t in types:
+        bm[2 + (t >> 3)] |= 0x80 >> (t & 7)
+    return bytes(bm)
+
+
+def _nsec_types(buf, p, end, what):
+    # General RFC 4034 s4.1.2 windows: strictly increasing, 1-32 bytes each.
+    out = []
+    last = -1
+    while p < end:
+        if p + 2 > end:
+            raise ValueError("%s: NSEC bitmap truncated" % what)
+        win = buf[p]
+        ln = buf[p + 1]
+        if ln < 1 or ln > 32:
+            raise ValueError("%s: NSEC bitmap length %d (must be 1-32)" % (what, ln))
+        if win <= last:
+            raise ValueError("%s: NSEC windows out of order" % what)
+        last = win
+        p += 2
+        if p + ln > end:
+            raise ValueError("%s: NSEC bitmap truncated" % what)
+        for i in range(ln):
+            b = buf[p + i]
+            if b:
+                for j in range(8):
+                    if b & (0x80 >> j):
+                        out.append((win << 8) | (i << 3) | j)
+        p += ln
+    return tuple(out)
+
+
+def _norm_data(t, data):
+    # Validate and canonicalise data given by a caller (not used on decode).
+    if t == TYPE_A:
+        return addr.ntoa4(addr.aton4(data))
+    if t == TYPE_AAAA:
+        return addr.ntoa6(addr.aton6(data))
+    if t == TYPE_SRV:
+        if len(data) != 4:
+            raise ValueError("SRV: data must be (priority, weight, port, target)")
+        pr, w, port, target = data
+        for v in (pr, w, port):
+            if not isinstance(v, int) or not 0 <= v <= 0xFFFF:
+                raise ValueError("SRV: priority, weight and port must be 0-65535, got %r" % (v,))
+        return (pr, w, port, target)
+    if t == TYPE_NSEC:
+        nxt, types = data
+        types = tuple(sorted(set(types)))
+        return (nxt, types)
+    if t == TYPE_PTR:
+        if not isinstance(data, str):
+            raise ValueError("PTR: data must be a name (str)")
+        return data
+    if t == TYPE_TXT:
+        return data
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ValueError("%s: data must be bytes (raw rdata)" % type_name(t))
+    return bytes(data)
+
+
+class Question:
+    def __init__(self, name, type, unicast=False, cls=CLASS_IN):
+        self.name = name
+        self.type = type
+        self.unicast = unicast
+        self.cls = cls
+
+    def key(self):
+        return (names.fold(self.name), self.type, self.cls)
+
+    def __eq__(self, other):
+        if not isinstance(other, Question):
+            return False
+        return self.key() == other.key() and bool(self.unicast) == bool(other.unicast)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(self.key())
+
+    def __repr__(self):
+        return "Question(%r, %s%s)" % (self.name, type_name(self.type), ", QU" if self.unicast else "")
+
+
+class Record:
+    """A resource record. Treat as immutable: rdata() is computed once."""
+
+    def __init__(self, name, type, data, ttl=120, cache_flush=False, cls=CLASS_IN, _rd=None):
+        self.name = name
+        self.type = type
+        self.cls = cls
+        self.cache_flush = cache_flush
+        self.ttl = ttl
+        if _rd is None:
+            data = _norm_data(type, data)
+        self.data = data
+        self._rd = _rd
+
+    def rdata(self):
+        """Canonical rdata: uncompressed names, case preserved."""
+        rd = self._rd
+        if rd is None:
+            t = self.type
+            d = self.data
+            if t == TYPE_A:
+                rd = addr.aton4(d)
+            elif t == TYPE_AAAA:
+                rd = addr.aton6(d)
+            elif t == TYPE_PTR:
+                rd = names.to_wire(d)
+            elif t == TYPE_SRV:
+                rd = struct.pack(">HHH", d[0], d[1], d[2]) + names.to_wire(d[3])
+            elif t == TYPE_TXT:
+                rd = txt.encode(d)
+            elif t == TYPE_NSEC:
+                rd = names.to_wire(d[0]) + _nsec_bitmap(d[1])
+            else:
+                rd = bytes(d)
+            self._rd = rd
+        return rd
+
+    def key(self):
+        return (names.fold(self.name), self.type, self.cls, self.rdata())
+
+    def __eq__(self, other):
+        if not isinstance(other, Record):
+            return False
+        return self.key() == other.key()
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return hash(self.key())
+
+    def __repr__(self):
+        return "Record(%r, %s, %r, ttl=%d%s)" % (
+            self.name,
+            type_name(self.type),
+            self.data,
+            self.ttl,
+            ", cache_flush=True" if self.cache_flush else "",
+        )
+
+
+class Message:
+    def __init__(self, id=0, flags=0, questions=(), answers=(), authorities=(), additionals=()):
+        self.id = id
+        self.flags = flags
+        self.questions = list(questions)
+        self.answers = list(answers)
+        self.authorities = list(authorities)
+        self.additionals = list(additionals)
+
+    @property
+    def is_response(self):
+        return bool(self.flags & FLAG_QR)
+
+    @property
+    def truncated(self):
+        return bool(self.flags & FLAG_TC)
+
+    def records(self):
+        return self.answers + self.authorities + self.additionals
+
+    def __repr__(self):
+        return "Message(id=%d, flags=0x%04x, q=%r, an=%r, ns=%r, ar=%r)" % (
+            self.id,
+            self.flags,
+            self.questions,
+            self.answers,
+            self.authorities,
+            self.additionals,
+        )
+
+
+# ---- decoding ----
+_offs = array("H", [0] * 64)
+
+
+def _what(t, name):
+    return "%s record %r" % (type_name(t), name)
+
+
+def _decode_record(buf, name, t, c, ttl, rs, re):
+    ln = re - rs
+    rd = None
+    if t == TYPE_A:
+        if ln != 4:
+            raise ValueError("%s: rdata is %d bytes (expected 4)" % (_what(t, name), ln))
+        data = "%d.%d.%d.%d" % (buf[rs], buf[rs + 1], buf[rs + 2], buf[rs + 3])
+    elif t == TYPE_AAAA:
+        if ln != 16:
+            raise ValueError("%s: rdata is %d bytes (expected 16)" % (_what(t, name), ln))
+        data = addr.ntoa6(bytes(buf[rs:re]))
+    elif t == TYPE_PTR:
+        rd, e = _f.read_name(buf, rs)
+        if e != re:
+            raise ValueError("%s: name does not fill rdata" % _what(t, name))
+        data = names.from_wire(rd)
+    elif t == TYPE_SRV:
+        if ln < 7:
+            raise ValueError("%s: rdata is %d bytes (min 7)" % (_what(t, name), ln))
+        pr, w, port = struct.unpack_from(">HHH", buf, rs)
+        tw, e = _f.read_name(buf, rs + 6)
+        if e != re:
+            raise ValueError("%s: target does not fill rdata" % _what(t, name))
+        data = (pr, w, port, names.from_wire(tw))
+        rd = bytes(buf[rs : rs + 6]) + tw
+    elif t == TYPE_TXT:
+        rd = bytes(buf[rs:re])
+        try:
+            data = txt.decode(rd)
+        except ValueError as e:
+            raise ValueError("%s: %s" % (_what(t, name), e.args[0]))
+    elif t == TYPE_NSEC:
+        nw, e = _f.read_name(buf, rs)
+        if e > re:
+            raise ValueError("%s: next name runs past rdata" % _what(t, name))
+        data = (names.from_wire(nw), _nsec_types(buf, e, re, _what(t, name)))
+        rd = nw + bytes(buf[e:re])
+    else:
+        data = rd = bytes(buf[rs:re])
+    return Record(name, t, data, ttl, bool(c & 0x8000), c & 0x7FFF, rd)
+
+
+def decode(buf):
+    """Message from a datagram; any malformed input raises ValueError."""
+    global _offs
+    n = len(buf)
+    if n < 12:
+        raise ValueError("truncated")
+    mid, flags, qd, an, ns, ar = struct.unpack_from(">HHHHHH", buf, 0)
+    total = qd + an + ns + ar
+    if total * 5 > n - 12:
+        # Not even the smallest entries (5 bytes) fit: refuse before sizing tables.
+        raise ValueError("bad counts")
+    offs = _offs
+    if total > len(offs):
+        offs = array("H", [0] * total)
+        if total <= 512:
+            _offs = offs
+    _f.walk(buf, offs)
+    msg = Message(mid, flags)
+    sections = (msg.answers, msg.authorities, msg.additionals)
+    limits = (qd + an, qd + an + ns)
+    cache = {}  # wire name -> str, names repeat within a packet
+    for i in range(total):
+        w, e = _f.read_name(buf, offs[i])
+        name = cache.get(w)
+        if name is None:
+            name = names.from_wire(w)
+            cache[w] = name
+        if i < qd:
+            t, c = struct.unpack_from(">HH", buf, e)
+            msg.questions.append(Question(name, t, bool(c & 0x8000), c & 0x7FFF))
+            continue
+        t, c, ttl, ln = struct.unpack_from(">HHIH", buf, e)
+        rs = e + 10
+        rec = _decode_record(buf, name, t, c, ttl, rs, rs + ln)
+        if i < limits[0]:
+            sections[0].append(rec)
+        elif i < limits[1]:
+            sections[1].append(rec)
+        else:
+            sections[2].append(rec)
+    return msg
+
+
+def concerns(buf, table):
+    """True when a question or record owner name is one of the wire names in table."""
+    return _f.match(buf, table) != 0
+
+
+# ---- encoding ----
+class Writer:
+    """Builds one packet. Sections must be filled in order: questions, answers,
+    authorities, additionals. add_* returns False, with nothing written, when
+    the entry does not fit in max_size; invalid data raises ValueError."""
+
+    def __init__(self, id=0, flags=0, max_size=MAX_PAYLOAD):
+        if max_size < 12:
+            raise ValueError("max_size: %d is smaller than a header" % max_size)
+        self.id = id
+        self.flags = flags
+        self.max_size = max_size
+        self.buf = bytearray(max_size)
+        self.pos = 12
+        self.counts = [0, 0, 0, 0]
+        self._sec = 0
+        self._starts = array("H", [0] * _MAX_STARTS)
+        self._n = 0
+
+    def count(self):
+        c = self.counts
+        return c[0] + c[1] + c[2] + c[3]
+
+    def size(self):
+        return self.pos
+
+    def _name(self, wire):
+        p = self.pos
+        self.pos = _f.write_name(self.buf, p, wire, self._starts, self._n)
+        # Remember names that wrote labels (a bare pointer adds nothing new).
+        if self._n < _MAX_STARTS and p < 0x4000 and self.buf[p] < 0xC0 and self.buf[p] != 0:
+            self._starts[self._n] = p
+            self._n += 1
+
+    def _room(self, k):
+        if self.pos + k > self.max_size:
+            raise ValueError("no room")
+
+    def _enter(self, sec):
+        if sec < self._sec:
+            raise ValueError("wire: entries must be added in order: questions, answers, authorities, additionals")
+
+    def add_question(self, q):
+        self._enter(0)
+        wire = names.to_wire(q.name)
+        p, n = self.pos, self._n
+        try:
+            self._name(wire)
+            self._room(4)
+            struct.pack_into(">HH", self.buf, self.pos, q.type, (q.cls & 0x7FFF) | (0x8000 if q.unicast else 0))
+            self.pos += 4
+        except ValueError as e:
+            self.pos, self._n = p, n
+            if e.args and e.args[0] == "no room":
+                return False
+            raise
+        self.counts[0] += 1
+        return True
+
+    def _record(self, sec, r):
+        self._enter(sec)
+        wire = names.to_wire(r.name)
+        t = r.type
+        if not 0 <= r.ttl <= 0xFFFFFFFF:
+            raise ValueError("%s: ttl %r out of range" % (_what(t, r.name), r.ttl))
+        # Compute what can fail on bad data before touching the buffer.
+        d = r.data
+        if t == TYPE_PTR:
+            target = names.to_wire(d)
+        elif t == TYPE_SRV:
+            target = names.to_wire(d[3])
+        elif t == TYPE_NSEC:
+            target = names.to_wire(d[0])
+            tail = _nsec_bitmap(d[1])
+        else:
+            rd = r.rdata()
+            if len(rd) > 0xFFFF:
+                raise ValueError("%s: rdata over 65535 bytes" % _what(t, r.name))
+        p, n = self.pos, self._n
+        try:
+            self._name(wire)
+            self._room(10)
+            cls = (r.cls & 0x7FFF) | (0x8000 if r.cache_flush else 0)
+            struct.pack_into(">HHI", self.buf, self.pos, t, cls, r.ttl)
+            lp = self.pos + 8
+            self.pos += 10
+            if t == TYPE_PTR:
+                self._name(target)
+            elif t == TYPE_SRV:
+                self._room(6)
+                struct.pack_into(">HHH", self.buf, self.pos, d[0], d[1], d[2])
+                self.pos += 6
+                self._name(target)
+            elif t == TYPE_NSEC:
+                self._name(target)
+                self._room(len(tail))
+                self.buf[self.pos : self.pos + len(tail)] = tail
+                self.pos += len(tail)
+            else:
+                self._room(len(rd))
+                self.buf[self.pos : self.pos + len(rd)] = rd
+                self.pos += len(rd)
+            ln = self.pos - lp - 2
+            self.buf[lp] = ln >> 8
+            self.buf[lp + 1] = ln & 0xFF
+        except ValueError as e:
+            self.pos, self._n = p, n
+            if e.args and e.args[0] == "no room":
+                return False
+            raise
+        self._sec = sec
+        self.counts[sec] += 1
+        return True
+
+    def add_answer(self, r):
+        return self._record(1, r)
+
+    def add_authority(self, r):
+        return self._record(2, r)
+
+    def add_additional(self, r):
+        return self._record(3, r)
+
+    def packet(self):
+        c = self.counts
+        struct.pack_into(">HHHHHH", self.buf, 0, self.id, self.flags, c[0], c[1], c[2], c[3])
+        return bytes(self.buf[: self.pos])
+
+
+def encode(msg, max_size=MAX_PAYLOAD):
+    """Packets for msg, split where it does not fit in max_size.
+
+    Questions go first (continuation packets carry only records). A query
+    (QR=0) split over several packets has TC set on all but the last: its known
+    answers continue in the next packet (RFC 6762 s7.2).
+    """
+    out = []
+    w = Writer(msg.id, msg.flags, max_size)
+    for q in msg.questions:
+        if not w.add_question(q):
+            if w.count() == 0:
+                raise ValueError("question %r does not fit in %d bytes" % (q.name, max_size))
+            out.append(w)
+            w = Writer(msg.id, msg.flags, max_size)
+            if not w.add_question(q):
+                raise ValueError("question %r does not fit in %d bytes" % (q.name, max_size))
+    for sec, recs in ((1, msg.answers), (2, msg.authorities), (3, msg.additionals)):
+        for r in recs:
+            if not w._record(sec, r):
+                if w.count() == 0:
+                    raise ValueError("%s does not fit in %d bytes" % (_what(r.type, r.name), max_size))
+                out.append(w)
+                w = Writer(msg.id, msg.flags, max_size)
+                if not w._record(sec, r):
+                    raise ValueError("%s does not fit in %d bytes" % (_what(r.type, r.name), max_size))
+    out.append(w)
+    if not msg.flags & FLAG_QR:
+        for x in out[:-1]:
+            x.flags |= FLAG_TC
+    return [x.packet() for x in out]
