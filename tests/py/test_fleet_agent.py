@@ -1,0 +1,287 @@
+# The device side end to end without a network: offers in, a scripted HTTP
+# server, the file-backed flash stand-in and its bootloader rollback rule.
+import hashlib
+import json
+
+import pytest
+
+from mdns.fleet import agent as agentmod, offer, writer
+from mdns.host.fleet_flash import SimFlash, make_image, read_image
+from fleet_fakes import FakeSock, KEY, connector, http_reply, signed
+
+OLD = make_image("B1", "0.1.0", 20000)
+NEW = make_image("B1", "0.2.0", 3 * 4096 + 123)
+
+
+class Dev:
+    """A simulated device: flash + agent booted from whatever the flash runs."""
+
+    def __init__(self, tmp_path, key=KEY, slot_size=16 * 4096, veto=None):
+        self.dir = tmp_path
+        self.flash = SimFlash(str(tmp_path / "flash"), slot_size=slot_size)
+        if self.flash.image() is None:
+            self.flash.flash_image(OLD)
+        self.key = key
+        self.veto = veto
+        self.resets = 0
+        self.logs = []
+        self.now = 0
+        self.boot()
+
+    def boot(self):
+        img = self.flash.image()
+        self.agent = agentmod.Agent(
+            None, name="dev1", board=img["board"], version=img["version"], chip="sim", key=self.key,
+            state_path=str(self.dir / "fleet.json"), partition=self.flash.partition_class(),
+            reset=self._reset, veto=self.veto, watchdog_ms=5000, log=self.logs.append,
+            clock=lambda: self.now, mpy="1.29.0")
+
+    def _reset(self):
+        self.resets += 1
+
+    def offer(self, o, sock):
+        self.sock = sock
+        return self.agent.on_offer("dev1", o, delay_ms=None) if not callable(sock) else None
+
+    def run_offer(self, o, sock):
+        self.agent.connect = connector(sock)
+        return self.agent.on_offer("dev1", o, delay_ms=None)
+
+    def txt(self):
+        return dict(self.agent.txt())
+
+
+def snapshot(flash):
+    return (json.dumps(flash.meta, sort_keys=True), flash.read_slot("ota_0"))
+
+
+@pytest.fixture
+def dev(tmp_path):
+    return Dev(tmp_path)
+
+
+def test_fresh_device_txt(dev):
+    t = dev.txt()
+    assert t["fw"] == "0.1.0" and t["board"] == "B1" and t["slot"] == "ota_0" and t["ota"] == "valid"
+    assert t["last_error"] == "" and t["mpy"] == "1.29.0" and t["chip"] == "sim"
+    assert len(t["app"]) == 12
+
+
+def test_upgrade_switches_slot_and_new_firmware_marks_itself_valid(dev):
+    r = dev.run_offer(signed(NEW), FakeSock(http_reply(NEW), chunk=1000))
+    assert r == offer.OK and dev.resets == 1
+    assert dev.flash.meta["boot"] == "ota_1" and dev.flash.state("ota_1") == "new"
+    assert dev.flash.read_slot("ota_1", len(NEW)) == NEW
+    assert dev.agent.connect.calls == [("10.0.0.1", 8080)]
+    assert dev.agent.heap_peak >= 0
+    assert dev.flash.reset() == "ota_1"
+    dev.boot()
+    assert dev.txt()["fw"] == "0.2.0" and dev.txt()["ota"] == "pending-verify" and dev.txt()["slot"] == "ota_1"
+    assert dev.agent.confirm()
+    assert dev.txt()["ota"] == "valid" and dev.flash.state("ota_1") == "valid"
+    dev.flash.reset()
+    dev.boot()
+    assert dev.txt()["fw"] == "0.2.0" and dev.txt()["ota"] == "valid"
+
+
+def test_never_marked_valid_rolls_back(dev):
+    dev.run_offer(signed(NEW), FakeSock(http_reply(NEW)))
+    dev.flash.reset()
+    dev.boot()
+    assert dev.agent.ota == "pending-verify"
+    dev.now = 4999
+    dev.agent.tick()
+    assert dev.resets == 1
+    dev.now = 5000
+    dev.agent.tick()  # probation over: the watchdog path resets
+    assert dev.resets == 2
+    assert dev.flash.reset() == "ota_0"
+    dev.boot()
+    t = dev.txt()
+    assert t["fw"] == "0.1.0" and t["ota"] == "rolled-back" and t["last_error"] == "rollback"
+    assert dev.flash.state("ota_1") == "aborted"
+
+
+def test_veto_keeps_firmware_on_probation(tmp_path):
+    d = Dev(tmp_path, veto=lambda: "no-wifi")
+    d.run_offer(signed(NEW), FakeSock(http_reply(NEW)))
+    d.flash.reset()
+    d.boot()
+    assert not d.agent.confirm()
+    assert d.txt()["ota"] == "pending-verify" and d.txt()["last_error"] == "no-wifi"
+    assert d.flash.state("ota_1") == "pending-verify"
+
+
+def _refused(dev, reason, o, sock=None):
+    before = snapshot(dev.flash)
+    r = dev.run_offer(o, sock if sock is not None else FakeSock(http_reply(NEW)))
+    assert r == reason
+    assert dev.resets == 0
+    assert snapshot(dev.flash) == before  # boot slot, otadata and running slot untouched
+    assert dev.flash.meta["boot"] == "ota_0"
+    t = dev.txt()
+    assert t["last_error"] == reason and t["ota"] == "valid" and t["fw"] == "0.1.0"
+    assert any(reason in m for m in dev.logs)
+    # the reason survives a reset
+    dev.flash.reset()
+    dev.boot()
+    assert dev.txt()["last_error"] == reason
+
+
+def test_bad_signature(dev):
+    o = signed(NEW)
+    o["v"] = "0.3.0"
+    _refused(dev, "signature", o)
+
+
+def test_unsigned(dev):
+    o = signed(NEW)
+    del o["sig"]
+    _refused(dev, "unsigned", o)
+
+
+def test_wrong_key(dev):
+    _refused(dev, "signature", signed(NEW, key=b"\x01" * 32))
+
+
+def test_no_key(tmp_path):
+    d = Dev(tmp_path, key=b"")
+    _refused(d, "nokey", signed(NEW))
+
+
+def test_wrong_board(dev):
+    _refused(dev, "board", signed(make_image("B2", "0.2.0", 9000), board="B2"))
+
+
+def test_downgrade(dev):
+    _refused(dev, "downgrade", signed(make_image("B1", "0.0.5", 9000), version="0.0.5"))
+
+
+def test_oversize(dev):
+    big = make_image("B1", "0.2.0", 16 * 4096 + 1)
+    _refused(dev, "size", signed(big), FakeSock(http_reply(big)))
+
+
+def test_bad_sha256(dev):
+    other = make_image("B1", "0.2.1", len(NEW))
+    _refused(dev, "sha256", signed(NEW), FakeSock(http_reply(other)))
+
+
+def test_cut_mid_transfer(dev):
+    _refused(dev, "truncated", signed(NEW), FakeSock(http_reply(NEW), cut=200 + 5000))
+
+
+def test_reset_mid_transfer(dev):
+    _refused(dev, "truncated", signed(NEW), FakeSock(http_reply(NEW), cut=9000, fail=OSError(104, "reset")))
+
+
+def test_timeout_mid_transfer(dev):
+    _refused(dev, "timeout", signed(NEW), FakeSock(http_reply(NEW), cut=9000, fail=OSError(110, "timed out")))
+
+
+def test_garbage_server(dev):
+    _refused(dev, "http", signed(NEW), FakeSock(bytes(range(256)) * 40))
+
+
+def test_garbage_short(dev):
+    _refused(dev, "http", signed(NEW), FakeSock(b"\x00\xff junk\r\n\r\n"))
+
+
+def test_not_found(dev):
+    _refused(dev, "http", signed(NEW), FakeSock(http_reply(b"nope", status="404 Not Found")))
+
+
+def test_content_length_differs(dev):
+    _refused(dev, "length", signed(NEW), FakeSock(http_reply(NEW, length=len(NEW) + 1)))
+
+
+def test_connect_refused(dev):
+    _refused(dev, "connect", signed(NEW), ConnectionRefusedError(111, "refused"))
+
+
+def test_image_set_boot_refuses(dev):
+    junk = b"\x00" * 9000  # right length and hash, but no valid app image
+    _refused(dev, "setboot", signed(junk), FakeSock(http_reply(junk)))
+
+
+def test_offer_for_other_device_ignored(dev):
+    r = dev.agent.on_offer("dev2", signed(NEW, dev="dev2"), delay_ms=None)
+    assert r == "other" and dev.txt()["last_error"] == ""
+
+
+def test_same_offer_seen_twice_acted_on_once(dev):
+    o = signed(NEW)
+    o["v"] = "9.9.9"
+    dev.run_offer(o, FakeSock(http_reply(NEW)))
+    dev.agent.last_error = ""
+    assert dev.agent.on_offer("dev1", o, delay_ms=None) == "same"
+    dev.agent.offer_gone("dev1")
+    assert dev.agent.on_offer("dev1", o, delay_ms=None) == "signature"
+
+
+def test_same_version_offer_is_silent(dev):
+    r = dev.run_offer(signed(OLD, version="0.1.0"), FakeSock(http_reply(OLD)))
+    assert r == "same" and dev.txt()["last_error"] == ""
+
+
+def test_scheduled_download_runs_from_tick(dev):
+    dev.agent.connect = connector(FakeSock(http_reply(NEW)))
+    assert dev.agent.on_offer("dev1", signed(NEW), delay_ms=300) == "ok"
+    assert dev.txt()["ota"] == "updating"
+    dev.agent.tick()
+    assert dev.resets == 0
+    dev.now = 300
+    dev.agent.tick()
+    assert dev.resets == 1
+
+
+def test_readback_mismatch(dev):
+    P = dev.flash.partition_class()
+    part = P(P.RUNNING).get_next_update()
+    orig = part.readblocks
+
+    def bad_read(block, buf, offset=None):
+        orig(block, buf, offset)
+        buf[5] ^= 1
+
+    part.readblocks = bad_read
+    w = writer.SlotWriter(part, len(NEW), hashlib.sha256(NEW).hexdigest())
+    w.write(NEW)
+    with pytest.raises(writer.WriteError) as e:
+        w.finish()
+    assert e.value.reason == "readback"
+
+
+def test_writer_refuses_bytes_beyond_length(dev):
+    P = dev.flash.partition_class()
+    w = writer.SlotWriter(P(P.RUNNING).get_next_update(), 10, "0" * 64)
+    with pytest.raises(writer.WriteError) as e:
+        w.write(b"x" * 11)
+    assert e.value.reason == "truncated"
+
+
+def test_writer_uses_one_buffer_and_whole_blocks(dev):
+    P = dev.flash.partition_class()
+    part = P(P.RUNNING).get_next_update()
+    sizes = []
+    orig = part.writeblocks
+    part.writeblocks = lambda b, buf, offset=None: (sizes.append(len(buf)), orig(b, buf, offset))
+    buf = bytearray(4096)
+    w = writer.SlotWriter(part, len(NEW), hashlib.sha256(NEW).hexdigest(), buf)
+    for i in range(0, len(NEW), 777):
+        w.write(NEW[i : i + 777])
+    w.finish()
+    assert sizes == [4096] * 4 and w.buf is buf
+
+
+def test_flash_stand_in_refuses_running_slot_write(dev):
+    P = dev.flash.partition_class()
+    with pytest.raises(OSError):
+        P(P.RUNNING).writeblocks(0, bytearray(4096))
+
+
+def test_image_header_roundtrip():
+    img = make_image("B9", "1.2.3-rc1", 5000, flags=("novalid",))
+    assert len(img) == 5000
+    assert read_image(img) == {"board": "B9", "version": "1.2.3-rc1", "flags": ["novalid"]}
+    assert read_image(b"\x00" * 5000) is None
