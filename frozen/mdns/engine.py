@@ -28,6 +28,14 @@ def _default_rand(lo, hi):
     return lo + ((b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]) % span)
 
 
+def _never(src):
+    return False
+
+
+def _always(src):
+    return True
+
+
 class Engine:
     def __init__(self, rand=None, max_payload=wire.MAX_PAYLOAD):
         self.rand = rand or _default_rand
@@ -39,6 +47,9 @@ class Engine:
         self._mask_all = 0
         self.dropped = 0  # packets that did not concern us (hot-path drop)
         self.malformed = 0
+        # Set by the drivers from mdns.net.Sockets; parts may call them.
+        self.is_own = _never  # is_own(src): our own datagram, looped back
+        self.on_link = _always  # on_link(src): RFC 6762 s11 source check
 
     # ---- parts ----
     def attach(self, part):

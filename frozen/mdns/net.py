@@ -1,0 +1,488 @@
+# mDNS sockets for CPython, the MicroPython unix port and the esp32 port.
+# Their socket modules differ (docs: ../shared/notes/esp32-firmware.md): constants
+# are looked up by name with Linux / lwIP numbers as fallbacks, addresses are
+# converted by mdns.addr (no inet_pton on the esp32 port), and the unix port wants
+# getaddrinfo() sockaddrs for bind/sendto and returns raw sockaddrs from recvfrom.
+import socket
+import struct
+import sys
+import os
+from . import addr as _addr
+
+GROUP4 = "224.0.0.251"
+GROUP6 = "ff02::fb"
+PORT = 5353
+
+_MPY = sys.implementation.name == "micropython"
+_UNIX_MPY = _MPY and sys.platform == "linux"
+_LWIP = _MPY and not _UNIX_MPY  # esp32 and other lwIP ports
+
+
+def _c(name, linux, lwip=None):
+    v = getattr(socket, name, None)
+    if v is not None:
+        return v
+    return lwip if _LWIP else linux
+
+
+AF_INET6 = getattr(socket, "AF_INET6", None)
+IPPROTO_IP = _c("IPPROTO_IP", 0, 0)
+IPPROTO_IPV6 = _c("IPPROTO_IPV6", 41, 41)
+IP_TTL = _c("IP_TTL", 2, None)
+IP_ADD_MEMBERSHIP = _c("IP_ADD_MEMBERSHIP", 35, 3)
+IP_MULTICAST_IF = _c("IP_MULTICAST_IF", 32, None)
+IP_MULTICAST_TTL = _c("IP_MULTICAST_TTL", 33, None)
+IP_MULTICAST_LOOP = _c("IP_MULTICAST_LOOP", 34, None)
+IPV6_UNICAST_HOPS = _c("IPV6_UNICAST_HOPS", 16, None)
+IPV6_MULTICAST_IF = _c("IPV6_MULTICAST_IF", 17, None)
+IPV6_MULTICAST_HOPS = _c("IPV6_MULTICAST_HOPS", 18, None)
+IPV6_MULTICAST_LOOP = _c("IPV6_MULTICAST_LOOP", 19, None)
+IPV6_JOIN_GROUP = getattr(socket, "IPV6_JOIN_GROUP", None) or _c("IPV6_ADD_MEMBERSHIP", 20, None)
+IPV6_V6ONLY = _c("IPV6_V6ONLY", 26, None)
+SO_REUSEPORT = getattr(socket, "SO_REUSEPORT", None if _MPY else None)
+if SO_REUSEPORT is None and _UNIX_MPY:
+    SO_REUSEPORT = 15
+_AGAIN = (11, 35, 116, 110)  # EAGAIN (Linux, BSD), ETIMEDOUT (lwIP, Linux)
+
+
+def _errno(e):
+    return e.args[0] if e.args else None
+
+
+def _noop_error(e):
+    pass
+
+
+# ---------------------------------------------------------------- the netns guard
+def check_netns():
+    """The testbed guard (docs/design.md): with MDNS_TEST_NETNS set, refuse to
+    open sockets unless this process runs in /run/netns/$MDNS_TEST_NETNS."""
+    getenv = getattr(os, "getenv", None)
+    name = getenv("MDNS_TEST_NETNS") if getenv else None
+    if not name:
+        return
+    try:
+        want = os.stat("/run/netns/" + name)[1]
+        have = os.stat("/proc/self/ns/net")[1]
+    except OSError:
+        raise OSError("MDNS_TEST_NETNS=%s: cannot check the network namespace" % name)
+    if want != have:
+        raise OSError("MDNS_TEST_NETNS=%s: not inside that network namespace, refusing" % name)
+
+
+# ------------------------------------------------------- interface addresses
+class Iface:
+    """One local address: ip (text), prefix length, interface index (0 = unknown)."""
+
+    def __init__(self, ip, prefix=None, index=0):
+        self.ip = _addr.normalize(ip)
+        self.v6 = ":" in self.ip
+        if prefix is None:
+            prefix = 64 if self.v6 else 24
+        self.prefix = prefix
+        self.index = index
+        self.packed = _addr.aton(self.ip)
+
+    def __repr__(self):
+        return "Iface(%r, %d, %d)" % (self.ip, self.prefix, self.index)
+
+
+def _prefix_from_mask(mask):
+    b = _addr.aton4(mask)
+    n = 0
+    for x in b:
+        while x & 0x80:
+            n += 1
+            x = (x << 1) & 0xFF
+    return n
+
+
+def same_prefix(a, b, prefix):
+    """True when packed addresses a and b share their first `prefix` bits."""
+    full = prefix // 8
+    if a[:full] != b[:full]:
+        return False
+    rest = prefix % 8
+    if rest:
+        m = (0xFF << (8 - rest)) & 0xFF
+        return (a[full] & m) == (b[full] & m)
+    return True
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _linux_ifaces_v6(want_index=None):
+    # /proc/net/if_inet6: addr(32 hex) ifindex plen scope flags name
+    out = []
+    for line in _read("/proc/net/if_inet6").split("\n"):
+        f = line.split()
+        if len(f) < 6 or f[5] == "lo":
+            continue
+        h = f[0]
+        text = ":".join([h[i : i + 4] for i in range(0, 32, 4)])
+        idx = int(f[1], 16)
+        if want_index is not None and idx != want_index:
+            continue
+        out.append((Iface(text, int(f[2], 16), idx), f[5]))
+    return out
+
+
+def _linux_ifaces_v4():
+    # Local addresses from /proc/net/fib_trie ("/32 host LOCAL"), each matched to
+    # its connected route in /proc/net/route for the interface and prefix.
+    locals_ = []
+    last = None
+    for line in _read("/proc/net/fib_trie").split("\n"):
+        s = line.strip()
+        if s.startswith("|--"):
+            last = s[3:].strip()
+        elif s.startswith("/32 host LOCAL") and last and not last.startswith("127."):
+            if last not in locals_:
+                locals_.append(last)
+    routes = []
+    for line in _read("/proc/net/route").split("\n")[1:]:
+        f = line.split()
+        if len(f) < 8 or f[2] != "00000000" or f[7] == "00000000":
+            continue
+        d = int(f[1], 16)
+        m = int(f[7], 16)
+        routes.append((f[0], d, m))
+    out = []
+    for ip in locals_:
+        b = _addr.aton4(ip)
+        v = b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24  # /proc/net/route is host order (LE)
+        for name, d, m in routes:
+            if v & m == d:
+                n = 0
+                while m:
+                    n += m & 1
+                    m >>= 1
+                out.append((Iface(ip, n, _ifindex(name)), name))
+                break
+    return out
+
+
+def _ifindex(name):
+    f = getattr(socket, "if_nametoindex", None)
+    if f is not None:
+        try:
+            return f(name)
+        except OSError:
+            pass
+    t = _read("/sys/class/net/%s/ifindex" % name).strip()
+    return int(t) if t.isdigit() else 0
+
+
+def host_ifaces(interface=None):
+    """The addresses of one multicast interface of a Linux host (nothing is sent):
+    the named one, or the first non-loopback interface with an address."""
+    v4 = _linux_ifaces_v4()
+    v6 = _linux_ifaces_v6()
+    names = []
+    for _, n in v4 + v6:
+        if n not in names:
+            names.append(n)
+    if interface is not None:
+        names = [n for n in names if n == interface]
+    if not names:
+        return []
+    pick = names[0]
+    got = [i for i, n in v4 if n == pick] + [i for i, n in v6 if n == pick]
+    idx = 0
+    for i in got:
+        if i.index:
+            idx = i.index
+    for i in got:
+        if not i.index:
+            i.index = idx
+    # Publish link-local IPv6 only when the interface has no other IPv6 address.
+    wide = [i for i in got if i.v6 and not i.ip.startswith("fe80:")]
+    if wide:
+        got = [i for i in got if not (i.v6 and i.ip.startswith("fe80:"))]
+    return got
+
+
+def device_ifaces():
+    """The station (or access point) address of a MicroPython board."""
+    import network
+
+    out = []
+    for kind in ("STA_IF", "AP_IF"):
+        k = getattr(network, kind, None)
+        if k is None:
+            continue
+        try:
+            w = network.WLAN(k)
+            if not w.active() or (kind == "STA_IF" and not w.isconnected()):
+                continue
+            try:
+                ip, mask = w.ipconfig("addr4")
+            except (AttributeError, TypeError, ValueError, OSError):
+                cfg = w.ifconfig()
+                ip, mask = cfg[0], cfg[1]
+        except OSError:
+            continue
+        if ip and ip != "0.0.0.0":
+            out.append(Iface(ip, _prefix_from_mask(mask)))
+            break
+    return out
+
+
+def platform_ifaces(interface=None):
+    if _LWIP:
+        return device_ifaces()
+    return host_ifaces(interface)
+
+
+def _complete(ifaces):
+    # Caller-given addresses: find prefix and interface index from the platform.
+    if _LWIP:
+        return ifaces
+    known = {}
+    for i, _ in _linux_ifaces_v4() + _linux_ifaces_v6():
+        known[i.ip] = i
+    out = []
+    for i in ifaces:
+        k = known.get(i.ip)
+        out.append(k if k is not None else i)
+    return out
+
+
+# ---------------------------------------------------------------- sockaddrs
+def _sockaddr(ip, port, index=0):
+    if _UNIX_MPY:
+        fam = AF_INET6 if ":" in ip else socket.AF_INET
+        if index and ip.startswith("fe80:"):
+            ip = "%s%%%d" % (ip, index)
+        return socket.getaddrinfo(ip, port, fam)[0][-1]
+    if ":" in ip:
+        return (ip, port, 0, index if (index and (ip.startswith("fe80:") or ip.startswith("ff02:"))) else 0)
+    return (ip, port)
+
+
+def decode_sockaddr(a):
+    """recvfrom's address -> (ip_text, port) on every port."""
+    if isinstance(a, tuple):
+        ip = a[0]
+        if "%" in ip:
+            ip = ip[: ip.index("%")]
+        if ":" in ip:
+            ip = _addr.normalize(ip)
+        return (ip, a[1])
+    # raw struct sockaddr (MicroPython unix port): family is host order (LE on Linux)
+    b = bytes(a)
+    fam = b[0] | b[1] << 8
+    port = b[2] << 8 | b[3]
+    if fam == 2:
+        return (_addr.ntoa4(b[4:8]), port)
+    return (_addr.ntoa6(b[8:24]), port)
+
+
+# ------------------------------------------------------------------ Sockets
+class Sockets:
+    """UDP 5353 sockets joined to the mDNS groups on one interface.
+
+    Sockets(addrs=None, ipv4=True, ipv6=True, interface=None, port=5353):
+    addrs are local IP strings (None: ask the platform; `interface` picks the
+    host interface by name)."""
+
+    def __init__(self, addrs=None, ipv4=True, ipv6=True, interface=None, port=PORT,
+                 on_error=None):
+        check_netns()
+        self.port = port
+        self.on_error = on_error or _noop_error
+        if addrs is None:
+            ifaces = platform_ifaces(interface)
+        else:
+            if isinstance(addrs, str):
+                addrs = [addrs]
+            ifaces = _complete([Iface(a) for a in addrs])
+        self.ifaces = ifaces
+        self.v4 = None
+        self.v6 = None
+        self.index6 = 0
+        self._own = set()
+        self._socks = []
+        want4 = ipv4 and any(not i.v6 for i in ifaces)
+        want6 = ipv6 and AF_INET6 is not None and any(i.v6 for i in ifaces)
+        if addrs is None and not ifaces:
+            raise OSError("mdns: no interface address found (pass addrs=[...])")
+        if want4:
+            self.v4 = self._open4()
+        if want6:
+            self.v6 = self._open6()
+        self.addrs = [i.ip for i in ifaces if (i.v6 and self.v6) or (not i.v6 and self.v4)]
+        self._own = set(self.addrs)
+        self._g4 = _sockaddr(GROUP4, port) if self.v4 else None
+        self._g6 = _sockaddr(GROUP6, port, self.index6) if self.v6 else None
+
+    # -- opening
+    def _opt(self, s, level, opt, val):
+        if opt is None:
+            return  # not on this port (e.g. IP_MULTICAST_* on esp32)
+        try:
+            s.setsockopt(level, opt, val)
+        except (OSError, TypeError, ValueError) as e:
+            self.on_error(e)
+
+    def _reuse(self, s):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if SO_REUSEPORT is not None:
+            try:
+                s.setsockopt(socket.SOL_SOCKET, SO_REUSEPORT, 1)
+            except OSError:
+                pass
+
+    def _v4iface(self):
+        for i in self.ifaces:
+            if not i.v6:
+                return i
+        return None
+
+    def _join4(self, s):
+        i = self._v4iface()
+        mreq = _addr.aton4(GROUP4) + (i.packed if i else bytes(4))
+        s.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq)
+
+    def _open4(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self._reuse(s)
+            s.bind(_sockaddr("0.0.0.0", self.port))
+            self._join4(s)
+            i = self._v4iface()
+            if i is not None:
+                self._opt(s, IPPROTO_IP, IP_MULTICAST_IF, i.packed)
+            self._opt(s, IPPROTO_IP, IP_MULTICAST_TTL, 255)  # RFC 6762 s11
+            self._opt(s, IPPROTO_IP, IP_TTL, 255)
+            self._opt(s, IPPROTO_IP, IP_MULTICAST_LOOP, 1)
+            s.setblocking(False)
+        except Exception:
+            s.close()
+            raise
+        self._socks.append(s)
+        return s
+
+    def _join6(self, s):
+        mreq = _addr.aton6(GROUP6) + struct.pack("@I", self.index6)
+        s.setsockopt(IPPROTO_IPV6, IPV6_JOIN_GROUP, mreq)
+
+    def _open6(self):
+        for i in self.ifaces:
+            if i.v6 and i.index:
+                self.index6 = i.index
+                break
+        s = socket.socket(AF_INET6, socket.SOCK_DGRAM)
+        try:
+            self._reuse(s)
+            self._opt(s, IPPROTO_IPV6, IPV6_V6ONLY, 1)
+            s.bind(_sockaddr("::", self.port))
+            self._join6(s)
+            self._opt(s, IPPROTO_IPV6, IPV6_MULTICAST_IF, self.index6)
+            self._opt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255)
+            self._opt(s, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255)
+            self._opt(s, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 1)
+            s.setblocking(False)
+        except Exception:
+            s.close()
+            raise
+        self._socks.append(s)
+        return s
+
+    # -- use
+    def sockets(self):
+        return list(self._socks)
+
+    def recv(self, sock, buf):
+        """Read one datagram into buf: (n, (ip, port)), or (0, None) when none is waiting."""
+        try:
+            if _MPY:
+                data, a = sock.recvfrom(len(buf))
+                n = len(data)
+                buf[:n] = data
+            else:
+                n, a = sock.recvfrom_into(buf)
+        except OSError as e:
+            if _errno(e) in _AGAIN:
+                return 0, None
+            raise
+        return n, decode_sockaddr(a)
+
+    def send(self, data, dest=None):
+        """dest None: the mDNS group on every family; else (ip, port) by unicast."""
+        if dest is None:
+            if self.v4 is not None:
+                self.v4.sendto(data, self._g4)
+            if self.v6 is not None:
+                self.v6.sendto(data, self._g6)
+            return
+        ip = dest[0]
+        s = self.v6 if ":" in ip else self.v4
+        if s is None:
+            return
+        s.sendto(data, _sockaddr(ip, dest[1], self.index6))
+
+    def rejoin(self, addrs=None):
+        """Join the groups again (after a Wi-Fi reconnect the membership is gone).
+        Returns the interface addresses (re-read from the platform when addrs is None
+        and the platform can tell)."""
+        if addrs is not None or _LWIP:
+            new = _complete([Iface(a) for a in addrs]) if addrs is not None else platform_ifaces()
+            if new:
+                self.ifaces = new
+                self.addrs = [i.ip for i in new if (i.v6 and self.v6) or (not i.v6 and self.v4)]
+                self._own = set(self.addrs)
+        for s, join in ((self.v4, self._join4), (self.v6, self._join6)):
+            if s is None:
+                continue
+            try:
+                join(s)
+            except OSError as e:
+                if _errno(e) not in (98, 112, 17):  # EADDRINUSE/EEXIST: still a member
+                    self.on_error(e)
+        if self.v4 is not None:
+            i = self._v4iface()
+            if i is not None:
+                self._opt(self.v4, IPPROTO_IP, IP_MULTICAST_IF, i.packed)
+        return self.addrs
+
+    def close(self):
+        for s in self._socks:
+            try:
+                s.close()
+            except OSError:
+                pass
+        self._socks = []
+        self.v4 = self.v6 = None
+
+    # -- source checks
+    def is_own(self, src):
+        """A datagram we sent ourselves, looped back."""
+        return src[1] == self.port and src[0] in self._own
+
+    def on_link(self, src):
+        """RFC 6762 s11: accept only sources on the local link: IPv6 link-local, or
+        inside the prefix of one of our interface addresses."""
+        ip = src[0]
+        if ":" in ip:
+            if ip.startswith("fe8") or ip.startswith("fe9") or ip.startswith("fea") or ip.startswith("feb"):
+                return True
+        try:
+            b = _addr.aton(ip)
+        except ValueError:
+            return False
+        v6 = ":" in ip
+        seen = False
+        for i in self.ifaces:
+            if i.v6 != v6:
+                continue
+            seen = True
+            if same_prefix(b, i.packed, i.prefix):
+                return True
+        return not seen and not self.ifaces
