@@ -1,7 +1,5 @@
 # A streamed HTTP/1.0 GET over a plain socket, straight into a SlotWriter.
 # The host serves plain HTTP on the LAN; integrity comes from the signed sha256.
-import socket
-
 HTTP = "http"  # not a 200 reply, or not HTTP at all
 LENGTH = "length"  # Content-Length differs from the offer's length
 CONNECT = "connect"
@@ -12,9 +10,9 @@ _PAT = b"\r\n\r\n"
 
 
 class HttpError(Exception):
-    def __init__(self, reason):
-        Exception.__init__(self, reason)
-        self.reason = reason
+    @property
+    def reason(self):
+        return self.args[0]
 
 
 def split_url(url):
@@ -38,6 +36,8 @@ def split_url(url):
 
 
 def _connect(host, port, timeout):
+    import socket
+
     ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
     s = socket.socket(ai[0], socket.SOCK_STREAM)
     s.settimeout(timeout)

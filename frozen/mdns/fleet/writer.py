@@ -14,9 +14,9 @@ WRITE = "write"  # the flash refused a write or read
 
 
 class WriteError(Exception):
-    def __init__(self, reason):
-        Exception.__init__(self, reason)
-        self.reason = reason
+    @property
+    def reason(self):
+        return self.args[0]
 
 
 class SlotWriter:
@@ -47,6 +47,8 @@ class SlotWriter:
         r = self.length - self.received
         if r < n:
             n = r
+        if n == BLOCK:
+            return self.mv  # the common case allocates nothing
         return self.mv[self.fill : self.fill + n]
 
     def got(self, n):
@@ -72,7 +74,7 @@ class SlotWriter:
 
     def _flush(self):
         n = self.fill
-        self.h.update(self.mv[:n])
+        self.h.update(self.buf if n == BLOCK else self.mv[:n])
         while n < BLOCK:  # pad the last block with erased-flash bytes
             self.buf[n] = 0xFF
             n += 1
@@ -98,7 +100,7 @@ class SlotWriter:
             while left > 0:
                 self.part.readblocks(i, self.buf)
                 k = BLOCK if left > BLOCK else left
-                h.update(self.mv[:k])
+                h.update(self.buf if k == BLOCK else self.mv[:k])
                 left -= k
                 i += 1
         except OSError:
