@@ -1,0 +1,28 @@
+# Shared by every MDNSFAST_* board: included from the board's mpconfigboard.cmake
+# after it has set IDF_TARGET and SDKCONFIG_DEFAULTS (MicroPython's *_common.cmake).
+#
+# What it adds:
+# - the board's own sdkconfig.board (size optimisation, flash size, OTA table on);
+# - the board's own partitions.csv. ESP-IDF resolves a relative
+#   CONFIG_PARTITION_TABLE_CUSTOM_FILENAME against ports/esp32 of the MicroPython
+#   tree, so the fragment naming our CSV is written here with its absolute path.
+#   The table is ours (not the port's) because it is fixed on a device at the first
+#   serial flash: an OTA upgrade to a newer MicroPython must find the same slots.
+# - the frozen manifest (port modules + the mdns device package);
+# - the mdnsfast C module, unless USER_C_MODULES was given on the command line.
+
+set(MDNSFAST_PARTITIONS_FRAGMENT ${CMAKE_BINARY_DIR}/sdkconfig.mdnsfast_partitions)
+file(WRITE ${MDNSFAST_PARTITIONS_FRAGMENT}
+    "CONFIG_PARTITION_TABLE_CUSTOM=y\nCONFIG_PARTITION_TABLE_CUSTOM_FILENAME=\"${MICROPY_BOARD_DIR}/partitions.csv\"\n")
+
+list(APPEND SDKCONFIG_DEFAULTS
+    ${MICROPY_BOARD_DIR}/sdkconfig.board
+    ${MDNSFAST_PARTITIONS_FRAGMENT}
+)
+
+set(MICROPY_FROZEN_MANIFEST ${MICROPY_BOARD_DIR}/manifest.py)
+
+if(NOT USER_C_MODULES)
+    get_filename_component(USER_C_MODULES
+        ${CMAKE_CURRENT_LIST_DIR}/../../../usermod_mdnsfast/micropython.cmake ABSOLUTE)
+endif()
