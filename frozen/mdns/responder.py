@@ -280,7 +280,11 @@ class ResponderPart:
         if not g.announced:
             return  # still probing: the new records go out when it is claimed
         keys = set([r.key() for r in g.recs])
-        gone = [r for r in old if r.key() not in keys and not self._still_published(r)]
+        # Unique records replaced by one of the same name and type need no goodbye:
+        # the cache-flush bit on the new one removes them (s10.2).
+        flush = set([(_fold(r.name), r.type) for r in g.recs if r.cache_flush])
+        gone = [r for r in old if r.key() not in keys and (_fold(r.name), r.type) not in flush
+                and not self._still_published(r)]
         self._send_goodbye(gone)
         self._drop_pending(gone)
         self._announce_again(g, now)
@@ -430,7 +434,13 @@ class ResponderPart:
     def _send_goodbye(self, recs):
         if not recs:
             return
-        out = [wire.Record(r.name, r.type, r.data, ttl=0, cache_flush=False) for r in recs]
+        out = []
+        seen = set()
+        for r in recs:
+            k = r.key()
+            if k not in seen:
+                seen.add(k)
+                out.append(wire.Record(r.name, r.type, r.data, ttl=0, cache_flush=False))
         self._send_response(out, (), None)
         for r in recs:
             k = r.key()
@@ -469,11 +479,9 @@ class ResponderPart:
             if same:
                 continue
             if g.state in (WAIT, PROBE):
-                # s8.1: any answer for the name we probe, with other data, is a conflict.
-                if g.reprobe or g.state == PROBE or g.announced:
-                    self._conflict(g, now, "probe answered")
-                else:
-                    self._conflict(g, now, "name in use")
+                # s8.1: a response with a record of the name we probe (any type),
+                # other than exactly one of ours, means the name is taken.
+                self._conflict(g, now, "name in use")
                 return
             # s9: established; a record of a type we own, with other rdata, is a conflict.
             if r.ttl == 0 or r.cls & 0x7FFF != C_IN:
@@ -667,7 +675,7 @@ class ResponderPart:
         multi = []
         for r in recs:
             qu = False
-            for q in questions:
+            for q in () if probe else questions:  # probe defence is always multicast
                 if q.unicast and _fold(q.name) == _fold(r.name):
                     qu = True
                     break
