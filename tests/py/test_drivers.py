@@ -1,0 +1,276 @@
+"""The sync and asyncio drivers and the public mdns.Responder, over a fake network:
+an AF_UNIX datagram socketpair stands in for the mDNS socket (real fds for
+select.poll and asyncio, no network), with a fake clock."""
+import asyncio
+import socket
+
+import pytest
+
+from mdns import wire
+from mdns.engine import Engine
+from mdns.responder import Responder, ResponderPart
+from mdns.service import Service
+from mdns import sync, aio
+from test_responder_kit import Q, R, A, PTR, SRV, pack
+
+HOSTN = "kitchen-cam.local"
+
+
+class FakeNet:
+    def __init__(self, addrs=("10.0.0.5",)):
+        self.a, self.b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.a.setblocking(False)
+        self.addrs = list(addrs)
+        self.srcs = []
+        self.sent = []
+        self.fail = None
+        self.closed = False
+        self.rejoined = 0
+
+    def sockets(self):
+        return [self.a]
+
+    def inject(self, msg, src=("10.0.0.9", 5353)):
+        self.srcs.append(src)
+        self.b.send(msg if isinstance(msg, bytes) else pack(msg))
+
+    def recv(self, sock, buf):
+        try:
+            n = sock.recv_into(buf)
+        except BlockingIOError:
+            return 0, None
+        return n, self.srcs.pop(0)
+
+    def send(self, data, dest=None):
+        if self.fail:
+            raise self.fail
+        self.sent.append((wire.decode(data), dest))
+
+    def is_own(self, src):
+        return src[1] == 5353 and src[0] in self.addrs
+
+    def on_link(self, src):
+        return src[0].startswith("10.0.0.")
+
+    def rejoin(self, addrs=None):
+        self.rejoined += 1
+        if addrs is not None:
+            self.addrs = list(addrs)
+        return self.addrs
+
+    def close(self):
+        self.closed = True
+        self.a.close()
+        self.b.close()
+
+
+class FakeClock:
+    def __init__(self):
+        self.t = 1000
+
+    def __call__(self):
+        return self.t
+
+
+def zero(lo, hi):
+    return lo
+
+
+def test_sync_driver_process_feed_tick_send():
+    net = FakeNet()
+    clk = FakeClock()
+    eng = Engine(rand=zero)
+    part = ResponderPart(eng, "kitchen-cam", ["10.0.0.5"])
+    d = sync.Driver(eng, net, clk)
+    part.start(clk())
+    assert d.next_timeout_ms() == 0
+    d.process()
+    assert len(net.sent) == 1 and not net.sent[0][0].is_response  # first probe
+    assert d.next_timeout_ms() == 250
+    clk.t += 250
+    assert d.next_timeout_ms() == 0
+    for _ in range(3):
+        d.process()
+        clk.t += 250
+    d.process()
+    assert part.host.live
+    net.sent[:] = []
+    net.inject(wire.Message(id=5, questions=[Q(HOSTN, A)]), ("10.0.0.9", 40000))  # legacy: not rate limited
+    d.process(net.a)
+    assert net.sent and net.sent[0][0].answers[0].data == "10.0.0.5"
+    # the engine got the net's source checks
+    assert eng.on_link(("10.0.0.1", 5353)) and not eng.on_link(("10.1.0.1", 5353))
+
+
+def test_sync_driver_survives_junk_send_errors_and_reports():
+    net = FakeNet()
+    clk = FakeClock()
+    errors = []
+    eng = Engine(rand=zero)
+    part = ResponderPart(eng, "kitchen-cam", ["10.0.0.5"])
+    d = sync.Driver(eng, net, clk, on_error=errors.append)
+    part.start(clk())
+    net.fail = OSError(101, "ENETUNREACH")
+    d.process()
+    assert len(errors) == 1 and errors[0].args[0] == 101
+    net.fail = None
+    for junk in (b"\x00", b"\xff" * 64, b"\x00" * 12 + b"\xc0"):
+        net.inject(junk)
+    d.process()
+    assert len(errors) == 1  # malformed input is not an error, just dropped
+    assert eng.malformed + eng.dropped == 3
+
+
+def test_sync_poll_waits_for_input_or_timer():
+    net = FakeNet()
+    eng = Engine(rand=zero)
+    part = ResponderPart(eng, "kitchen-cam", ["10.0.0.5"])
+    d = sync.Driver(eng, net)  # real clock
+    part.start(d.clock())
+    assert d.run_until(lambda: part.host.live, 3000)
+    assert part.host.live
+    net.sent[:] = []
+    net.inject(wire.Message(id=5, questions=[Q(HOSTN, A)]), ("10.0.0.9", 40000))
+    d.poll(1000)
+    assert net.sent
+
+
+def test_clock_unwraps_ticks(monkeypatch):
+    import time as _time
+
+    ticks = {"v": (1 << 30) - 5}
+
+    fake = type("T", (), {})()
+    fake.ticks_ms = lambda: ticks["v"]
+    fake.ticks_diff = lambda a, b: ((a - b + (1 << 29)) & ((1 << 30) - 1)) - (1 << 29)
+    c = sync.Clock.__new__(sync.Clock)
+    c._time = fake
+    c._ticks = fake.ticks_ms
+    c._last = fake.ticks_ms()
+    c._now = 0
+    ticks["v"] = 10  # wrapped past 2**30
+    assert c() == 15
+    ticks["v"] = 1010
+    assert c() == 1015
+
+
+def test_responder_api_sync_loop_events_services():
+    net = FakeNet(("10.0.0.5",))
+    clk = FakeClock()
+    events = []
+    s = Service("Kitchen Cam", "_http._tcp", 80, txt={"a": b"1"})
+    r = Responder("kitchen-cam", sockets=net, clock=clk, rand=zero, on_event=events.append, services=[s])
+    assert r.hostname == HOSTN
+    assert r.sockets() == [net.a]
+    for _ in range(10):
+        clk.t += max(r.next_timeout_ms(), 0)
+        r.process()
+    assert r.claimed and s.claimed
+    assert [e.kind for e in events] == ["claimed", "claimed"]
+    s2 = r.add_service(Service("Printer", "_ipp._tcp", 631))
+    for _ in range(10):
+        clk.t += max(r.next_timeout_ms(), 0)
+        r.process()
+    assert s2.claimed
+    r.update_service(s, txt={"a": b"2"})
+    assert any(rec.type == wire.TYPE_TXT and rec.rdata() == b"\x03a=2" for m, _ in net.sent for rec in m.answers)
+    r.remove_service(s2)
+    assert any(rec.name.startswith("Printer") and rec.ttl == 0 for m, _ in net.sent for rec in m.answers)
+    n = len(net.sent)
+    r.close()
+    bye = [rec for m, _ in net.sent[n:] for rec in m.answers]
+    assert bye and all(rec.ttl == 0 for rec in bye)
+    assert net.closed
+
+
+def test_responder_rejoin_announces_again():
+    net = FakeNet()
+    clk = FakeClock()
+    r = Responder("kitchen-cam", sockets=net, clock=clk, rand=zero)
+    for _ in range(10):
+        clk.t += max(r.next_timeout_ms(), 0)
+        r.process()
+    net.sent[:] = []
+    r.rejoin()
+    assert net.rejoined == 1
+    assert any(m.is_response and m.answers for m, _ in net.sent)
+    r.rejoin(["10.0.0.6"])
+    assert r.addrs == ["10.0.0.6"]
+
+
+def test_responder_name_conflict_reported_and_hostname_updated():
+    net = FakeNet()
+    clk = FakeClock()
+    events = []
+    r = Responder("kitchen-cam", sockets=net, clock=clk, rand=zero, on_event=events.append)
+    r.process()
+    net.inject(wire.Message(flags=wire.FLAG_QR, answers=[R(HOSTN, A, "10.0.0.7", flush=True)]))
+    r.process()
+    assert r.hostname == "kitchen-cam-2.local"
+    assert [e.kind for e in events] == ["conflict", "renamed"]
+
+
+def test_on_event_callback_exception_goes_to_on_error():
+    net = FakeNet()
+    clk = FakeClock()
+    errors = []
+
+    def bad(ev):
+        raise RuntimeError("boom")
+
+    r = Responder("kitchen-cam", sockets=net, clock=clk, rand=zero, on_event=bad, on_error=errors.append)
+    for _ in range(10):
+        clk.t += max(r.next_timeout_ms(), 0)
+        r.process()
+    assert r.claimed
+    assert errors and isinstance(errors[0], RuntimeError)
+
+
+def test_aio_driver_cpython():
+    async def main():
+        net = FakeNet()
+        r = Responder("kitchen-cam", sockets=net, rand=zero)
+        async with r:
+            for _ in range(100):
+                if r.claimed:
+                    break
+                await asyncio.sleep(0.05)
+            assert r.claimed
+            net.sent[:] = []
+            net.inject(wire.Message(id=5, questions=[Q(HOSTN, A)]), ("10.0.0.9", 40000))
+            for _ in range(40):
+                if net.sent:
+                    break
+                await asyncio.sleep(0.01)
+            assert net.sent and net.sent[0][0].answers[0].data == "10.0.0.5"
+            # API calls wake the timer task: a new service probes and is claimed
+            s = r.add_service(Service("Cam", "_http._tcp", 80))
+            for _ in range(100):
+                if s.claimed:
+                    break
+                await asyncio.sleep(0.05)
+            assert s.claimed
+            n = len(net.sent)
+        bye = [rec for m, _ in net.sent[n:] for rec in m.answers]
+        assert bye and all(rec.ttl == 0 for rec in bye)
+        assert net.closed
+
+    asyncio.run(main())
+
+
+def test_aio_driver_alone_start_stop():
+    async def main():
+        net = FakeNet()
+        eng = Engine(rand=zero)
+        part = ResponderPart(eng, "kitchen-cam", ["10.0.0.5"])
+        d = aio.Driver(eng, net)
+        part.start(d.core.clock())
+        await d.start()
+        for _ in range(100):
+            if part.host.live:
+                break
+            await asyncio.sleep(0.05)
+        await d.stop()
+        assert part.host.live and not d.running
+
+    asyncio.run(main())

@@ -1,0 +1,215 @@
+"""mdns.net without a network: a fake socket module records what Sockets does
+(options, membership requests, binds, sends); address helpers; the netns guard."""
+import os
+import socket as real_socket
+import struct
+import types
+
+import pytest
+
+from mdns import net
+
+
+class FakeSock:
+    def __init__(self, family, type_):
+        self.family = family
+        self.opts = []
+        self.bound = None
+        self.sent = []
+        self.blocking = True
+        self.inbox = []
+        self.closed = False
+
+    def setsockopt(self, level, opt, val):
+        self.opts.append((level, opt, val))
+
+    def bind(self, a):
+        self.bound = a
+
+    def setblocking(self, flag):
+        self.blocking = flag
+
+    def sendto(self, data, a):
+        self.sent.append((bytes(data), a))
+
+    def recvfrom_into(self, buf):
+        if not self.inbox:
+            raise OSError(11, "EAGAIN")
+        data, a = self.inbox.pop(0)
+        buf[: len(data)] = data
+        return len(data), a
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    made = []
+    mod = types.SimpleNamespace(**{k: getattr(real_socket, k) for k in dir(real_socket) if k.isupper()})
+
+    def socket(family, type_):
+        s = FakeSock(family, type_)
+        made.append(s)
+        return s
+
+    mod.socket = socket
+    mod.if_nametoindex = lambda name: 7
+    monkeypatch.setattr(net, "socket", mod)
+    monkeypatch.delenv("MDNS_TEST_NETNS", raising=False)
+    # interface table as /proc shows it
+    proc = {
+        "/proc/net/if_inet6": "fd770000000000000000000000000005 07 40 00 80 veth0\n"
+                              "fe800000000000000000000000000005 07 40 20 80 veth0\n"
+                              "00000000000000000000000000000001 01 80 10 80 lo\n",
+        "/proc/net/fib_trie": "Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 10.77.0.0\n        /24 link UNICAST\n"
+                              "     |-- 10.77.0.5\n        /32 host LOCAL\n     |-- 127.0.0.1\n        /32 host LOCAL\n",
+        "/proc/net/route": "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+                           "veth0\t00004D0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n",
+    }
+    monkeypatch.setattr(net, "_read", lambda p: proc.get(p, ""))
+    return made
+
+
+def opt(s, level, name):
+    return [v for l, o, v in s.opts if (l, o) == (level, name)]
+
+
+def test_ipv4_socket_options_join_and_bind(fake):
+    s = net.Sockets(["10.77.0.5"], ipv6=False)
+    assert len(fake) == 1
+    v4 = fake[0]
+    assert v4.bound == ("0.0.0.0", 5353)
+    assert opt(v4, real_socket.SOL_SOCKET, real_socket.SO_REUSEADDR) == [1]
+    if hasattr(real_socket, "SO_REUSEPORT"):
+        assert opt(v4, real_socket.SOL_SOCKET, real_socket.SO_REUSEPORT) == [1]
+    # ip_mreq: group then interface address (8 bytes), as lwIP and Linux take it
+    assert opt(v4, net.IPPROTO_IP, net.IP_ADD_MEMBERSHIP) == [bytes([224, 0, 0, 251, 10, 77, 0, 5])]
+    assert opt(v4, net.IPPROTO_IP, net.IP_MULTICAST_IF) == [bytes([10, 77, 0, 5])]
+    assert opt(v4, net.IPPROTO_IP, net.IP_MULTICAST_TTL) == [255]
+    assert not v4.blocking
+    assert s.addrs == ["10.77.0.5"]
+    # prefix from /proc/net/route
+    assert s.ifaces[0].prefix == 24
+
+
+def test_ipv6_join_uses_interface_index(fake):
+    s = net.Sockets(["10.77.0.5", "fd77::5"])
+    v6 = [x for x in fake if x.family == real_socket.AF_INET6][0]
+    assert v6.bound == ("::", 5353, 0, 0)
+    mreq = opt(v6, net.IPPROTO_IPV6, net.IPV6_JOIN_GROUP)[0]
+    assert mreq[:16] == bytes([0xFF, 2] + [0] * 13 + [0xFB]) and struct.unpack("@I", mreq[16:])[0] == 7
+    assert opt(v6, net.IPPROTO_IPV6, net.IPV6_V6ONLY) == [1]
+    assert opt(v6, net.IPPROTO_IPV6, net.IPV6_MULTICAST_IF) == [7]
+    s.send(b"x")
+    assert v6.sent == [(b"x", ("ff02::fb", 5353, 0, 7))]
+    v4 = [x for x in fake if x.family == real_socket.AF_INET][0]
+    assert v4.sent == [(b"x", ("224.0.0.251", 5353))]
+    s.send(b"u", ("fd77::9", 40000))
+    s.send(b"l", ("fe80::9", 5353))
+    assert v6.sent[1:] == [(b"u", ("fd77::9", 40000, 0, 0)), (b"l", ("fe80::9", 5353, 0, 7))]
+    s.send(b"4", ("10.77.0.9", 5353))
+    assert v4.sent[-1] == (b"4", ("10.77.0.9", 5353))
+
+
+def test_platform_addresses_from_proc(fake):
+    s = net.Sockets()
+    # link-local IPv6 is left out when a wider address exists; nothing was sent to find them
+    assert s.addrs == ["10.77.0.5", "fd77::5"]
+    assert all(not x.sent for x in fake)
+
+
+def test_recv_decodes_source_and_eagain(fake):
+    s = net.Sockets(["10.77.0.5", "fd77::5"])
+    v4, v6 = s.v4, s.v6
+    buf = bytearray(100)
+    v4.inbox.append((b"abc", ("10.77.0.9", 5353)))
+    v6.inbox.append((b"de", ("fe80::9%veth0", 5353, 0, 7)))
+    assert s.recv(v4, buf) == (3, ("10.77.0.9", 5353)) and buf[:3] == b"abc"
+    assert s.recv(v6, buf) == (2, ("fe80::9", 5353))
+    assert s.recv(v4, buf) == (0, None)
+
+
+def test_rejoin_joins_again(fake):
+    s = net.Sockets(["10.77.0.5"], ipv6=False)
+    v4 = fake[0]
+    s.rejoin()
+    assert len(opt(v4, net.IPPROTO_IP, net.IP_ADD_MEMBERSHIP)) == 2
+    s.rejoin(["10.77.0.6"])
+    assert opt(v4, net.IPPROTO_IP, net.IP_ADD_MEMBERSHIP)[-1][4:] == bytes([10, 77, 0, 6])
+    assert s.addrs == ["10.77.0.6"] and s.is_own(("10.77.0.6", 5353))
+
+
+def test_is_own_and_on_link(fake):
+    s = net.Sockets(["10.77.0.5", "fd77::5"])
+    assert s.is_own(("10.77.0.5", 5353)) and not s.is_own(("10.77.0.5", 40000))
+    assert not s.is_own(("10.77.0.6", 5353))
+    assert s.on_link(("10.77.0.200", 5353))
+    assert not s.on_link(("10.78.0.1", 5353))  # s11: other subnet
+    assert s.on_link(("fd77::1234", 5353))
+    assert not s.on_link(("fd78::1", 5353))
+    assert s.on_link(("fe80::1", 5353))  # link-local is always on-link
+
+
+def test_netns_guard_refuses(fake, monkeypatch):
+    monkeypatch.setenv("MDNS_TEST_NETNS", "no-such-namespace-xyz")
+    with pytest.raises(OSError) as e:
+        net.Sockets(["10.77.0.5"])
+    assert "MDNS_TEST_NETNS" in str(e.value)
+    assert fake == []  # nothing opened
+
+
+def test_netns_guard_compares_inodes(fake, monkeypatch, tmp_path):
+    real_stat = os.stat
+
+    def stat(p):
+        if p == "/run/netns/t1":
+            return real_stat("/proc/self/ns/net")
+        if p == "/run/netns/t2":
+            return real_stat("/")
+        return real_stat(p)
+
+    monkeypatch.setattr(net.os, "stat", stat)
+    monkeypatch.setenv("MDNS_TEST_NETNS", "t1")
+    net.Sockets(["10.77.0.5"], ipv6=False)  # inside: allowed
+    monkeypatch.setenv("MDNS_TEST_NETNS", "t2")
+    with pytest.raises(OSError):
+        net.Sockets(["10.77.0.5"], ipv6=False)
+
+
+def test_constant_fallbacks_for_lwip_and_unix_port(monkeypatch):
+    bare = types.SimpleNamespace(AF_INET=2)
+    monkeypatch.setattr(net, "socket", bare)
+    monkeypatch.setattr(net, "_LWIP", True)
+    assert net._c("IP_ADD_MEMBERSHIP", 35, 3) == 3  # lwIP (esp32)
+    assert net._c("IP_MULTICAST_TTL", 33, None) is None  # missing on esp32: skipped
+    monkeypatch.setattr(net, "_LWIP", False)
+    assert net._c("IP_ADD_MEMBERSHIP", 35, 3) == 35  # Linux (unix port)
+    monkeypatch.setattr(net, "socket", types.SimpleNamespace(IP_ADD_MEMBERSHIP=12))
+    assert net._c("IP_ADD_MEMBERSHIP", 35, 3) == 12  # the port's own value wins
+
+
+def test_missing_multicast_options_are_skipped(fake, monkeypatch):
+    monkeypatch.setattr(net, "IP_MULTICAST_TTL", None)
+    monkeypatch.setattr(net, "IP_MULTICAST_IF", None)
+    net.Sockets(["10.77.0.5"], ipv6=False)
+    assert all(o not in (None,) for l, o, v in fake[0].opts)
+
+
+def test_decode_raw_sockaddr_unix_port():
+    # struct sockaddr_in / sockaddr_in6 as the MicroPython unix port returns them
+    raw4 = struct.pack("<H", 2) + struct.pack(">H", 5353) + bytes([10, 77, 0, 9]) + bytes(8)
+    assert net.decode_sockaddr(raw4) == ("10.77.0.9", 5353)
+    raw6 = struct.pack("<H", 10) + struct.pack(">H", 40000) + bytes(4) + bytes([0xFD, 0x77] + [0] * 13 + [9]) + bytes(4)
+    assert net.decode_sockaddr(raw6) == ("fd77::9", 40000)
+    assert net.decode_sockaddr(("FD77:0::9", 1)) == ("fd77::9", 1)
+
+
+def test_same_prefix():
+    a = bytes([10, 77, 0, 5])
+    assert net.same_prefix(a, bytes([10, 77, 0, 200]), 24)
+    assert net.same_prefix(a, bytes([10, 77, 1, 5]), 24) is False
+    assert net.same_prefix(a, bytes([10, 77, 2, 5]), 23) is False
+    assert net.same_prefix(a, bytes([10, 77, 1, 5]), 23)
+    assert net.same_prefix(a, bytes([10, 77, 1, 5]), 16)
+    assert net.same_prefix(a, bytes([10, 76, 0, 5]), 15)
