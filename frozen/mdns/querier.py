@@ -112,6 +112,10 @@ class Querier:
         return best
 
     def tick(self, now):
+        # clients first: a lookup that times out withdraws its question before
+        # it goes out, one that starts gets its first query out at once
+        for c in self._clients:
+            c.tick(now)
         self._schedule(now)
         due = None
         for q in self._qs.values():
@@ -121,8 +125,6 @@ class Querier:
                 due.append(q)
         if due or self._urgent:
             self._send(due or (), now)
-        for c in self._clients:
-            c.tick(now)
 
     def on_query(self, msg, src, now):
         if self.engine.is_own(src):
