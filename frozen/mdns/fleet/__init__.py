@@ -16,9 +16,12 @@ BLOCK = 4096
 
 def advertise(responder, **kw):
     """Publish this device's fleet record on `responder` and follow offers.
-    Returns the Agent (see mdns.fleet.agent.Agent for the keyword arguments)."""
+    Returns the Agent (see mdns.fleet.agent.Agent for the keyword arguments);
+    call agent.tick() from your loop (it confirms new firmware once mDNS is up,
+    feeds the start-up watchdog and runs a download)."""
     from .agent import Agent
 
     a = Agent(responder, **kw)
     a.advertise()
+    a.follow()
     return a

@@ -67,7 +67,7 @@ class Agent:
     def __init__(self, responder=None, name=None, board=None, version=None, chip=None,
                  key=None, key_path=KEY_FILE, state_path=STATE_FILE, partition=None,
                  reset=None, veto=None, watchdog_ms=60000, wdt=None, log=None,
-                 connect=None, http_timeout=10, clock=None, mpy=None):
+                 connect=None, http_timeout=10, clock=None, mpy=None, auto_confirm=True):
         if partition is None:
             from esp32 import Partition as partition
         self.Partition = partition
@@ -92,6 +92,10 @@ class Agent:
         self.heap_peak = 0  # bytes allocated above the start of the last upgrade
         self.service = None
         self._seen = {}  # offer instance -> signature already acted on
+        self.auto_confirm = auto_confirm
+        self._confirm_tried = False
+        self.browser = None
+        self._inbox = []
         self._job = None
         self.progress = 0
         run = self.Partition(self.Partition.RUNNING)
@@ -168,6 +172,11 @@ class Agent:
         """Call from the loop: feeds the watchdog while on probation, resets when
         probation ran out, starts a scheduled download."""
         now = self._now() if now is None else now
+        if self._inbox:
+            self._drain()
+        if self.ota == _state.PENDING and self.auto_confirm and not self._confirm_tried and self._mdns_up():
+            self._confirm_tried = True
+            self.confirm()
         if self._deadline is not None:
             if now >= self._deadline:
                 self.log("not marked valid within %d ms: reset" % self.watchdog_ms)
@@ -180,6 +189,13 @@ class Agent:
             o = self._job[1]
             self._job = None
             self.upgrade(o)
+
+    def _mdns_up(self):
+        # network and mDNS are up when our host name and fleet record are claimed
+        r = self.responder
+        if r is None or self.service is None:
+            return False
+        return bool(getattr(r, "claimed", False)) and bool(self.service.claimed)
 
     def _now(self):
         if self._clock is not None:
@@ -208,6 +224,7 @@ class Agent:
             ("ota", self.ota),
             ("app", self.app),
             ("last_error", self.last_error),
+            ("offer", self.state.offer),
         ]
         if self.ota == _state.UPDATING:
             t.append(("progress", str(self.progress)))
@@ -221,10 +238,35 @@ class Agent:
         self.responder.add_service(self.service)
         return self.service
 
+    def follow(self, browser=None):
+        """Watch for offers: an mdns.Browser of OFFER_TYPE sharing the responder's
+        driver (made here when not given). Call after advertise()."""
+        if browser is None:
+            from ..browser import Browser
+
+            self.responder.sockets()  # opens the responder's driver to share
+            browser = Browser(OFFER_TYPE, driver=self.responder.driver)
+        browser.part.on_event = self._on_browse
+        self.browser = browser
+        return browser
+
+    def _on_browse(self, ev):
+        # called from inside the driver: act on it from tick(), outside the engine
+        if ev.kind in ("up", "changed", "down") and len(self._inbox) < 8:
+            self._inbox.append((ev.kind, ev.instance, ev.txt))
+
+    def _drain(self):
+        while self._inbox:
+            kind, inst, txt = self._inbox.pop(0)
+            if kind == "down":
+                self.offer_gone(inst)
+            elif txt is not None:
+                self.on_offer(inst, txt)
+
     def publish(self):
         if self.service is None or self.responder is None:
             return
-        self.responder.update_txt(self.service, self.txt())
+        self.responder.update_service(self.service, txt=self.txt())
 
     def _set_error(self, reason):
         self.last_error = reason
@@ -237,7 +279,8 @@ class Agent:
 
     # ---- offers ----
     def offer_instance(self):
-        return self.name
+        # after a name conflict the responder may have renamed our record
+        return self.service.instance if self.service is not None else self.name
 
     def on_offer(self, instance, txt, now=None, delay_ms=300):
         """An offer record appeared or changed. Returns the reason code; an OK
@@ -250,13 +293,14 @@ class Agent:
         if self._seen.get(instance) == sig:
             return _offer.SAME
         self._seen[instance] = sig
-        if o.get("dev", self.name) != self.name:
+        self.state.offer = sig[:8]
+        if o.get("dev", "") != instance:
             reason = OTHER
         elif self.ota == _state.PENDING or self._job is not None:
             return "busy"
         else:
             reason = _offer.verify(o, self.key, self.board, self.version, self.slot_size())
-        if reason == _offer.SAME:
+        if reason == _offer.SAME or reason == OTHER:
             return reason
         if reason != _offer.OK:
             self.log("offer %s %s refused: %s" % (o.get("board"), o.get("v"), reason))
@@ -307,6 +351,7 @@ class Agent:
         st = self.state
         st.pending = {"slot": _label(nxt), "v": o["v"], "from": self.slot,
                       "fromv": self.version, "sha": o["sha"]}
+        st.offer = o["sig"][:8]
         st.err = ""
         st.save()
         self.log("wrote %d bytes to %s, heap high-water %d bytes; reset" % (length, _label(nxt), self.heap_peak))

@@ -15,6 +15,7 @@ class State:
         self.ota = VALID
         self.err = ""
         self.sha = ""
+        self.offer = ""  # first 8 hex digits of the signature of the last offer judged
         self.load()
 
     def load(self):
@@ -27,9 +28,10 @@ class State:
         self.ota = d.get("ota", VALID)
         self.err = d.get("err", "")
         self.sha = d.get("sha", "")
+        self.offer = d.get("offer", "")
 
     def save(self):
-        d = {"pending": self.pending, "ota": self.ota, "err": self.err, "sha": self.sha}
+        d = {"pending": self.pending, "ota": self.ota, "err": self.err, "sha": self.sha, "offer": self.offer}
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
             json.dump(d, f)

@@ -1,0 +1,195 @@
+"""`python -m mdns fleet ...`: list a fleet of devices and upgrade it over the air.
+
+  fleet list [--json] [--timeout S]               every device advertising _mpfleet._tcp
+  fleet release DIR                               check a release directory, show what it serves
+  fleet upgrade DIR --key KEYFILE [--board B] [--only NAME ...] [--canary N]
+                [--max-parallel N] [--timeout S]  serve, offer, follow, summarise
+  fleet keygen KEYFILE                            a new fleet key (32 random bytes, hex)
+  fleet simulate --board B --version V --key KEYFILE [--name N] [--state DIR]
+  fleet simulate-release DIR --board B --version V [--size N]
+
+Exit status of `upgrade`: 0 when every targeted device runs the release and
+marked it valid, 1 when any did not (the summary says why), 2 on bad input,
+130 when interrupted (offers withdrawn). See docs/fleet.md."""
+import json
+import os
+import signal
+import sys
+
+from mdns.host import fleet_net
+
+
+def add_arguments(p):
+    sub = p.add_subparsers(dest="fleet_command", metavar="SUBCOMMAND")
+    sub.required = True
+    p_list = sub.add_parser("list", help="list the devices on the network")
+    p_list.add_argument("--json", action="store_true", help="JSON instead of a table")
+    p_list.add_argument("--timeout", type=float, default=3.0, help="seconds to listen (default 3)")
+    p_list.add_argument("--interface", help="network interface to use")
+
+    p_rel = sub.add_parser("release", help="check a release directory and show what it would serve")
+    p_rel.add_argument("dir")
+
+    p_up = sub.add_parser("upgrade", help="upgrade devices to a release over the air")
+    p_up.add_argument("dir", help="release directory (make release / fleet simulate-release)")
+    p_up.add_argument("--key", required=True, help="fleet key file (fleet keygen)")
+    p_up.add_argument("--board", action="append", help="only devices of this board (repeatable)")
+    p_up.add_argument("--only", nargs="+", metavar="NAME", help="only these devices")
+    p_up.add_argument("--canary", type=int, default=0, help="upgrade N devices first; stop if any fails")
+    p_up.add_argument("--max-parallel", type=int, default=4, help="offers out at once (default 4)")
+    p_up.add_argument("--timeout", type=float, default=300.0, help="seconds per device (default 300)")
+    p_up.add_argument("--discover", type=float, default=3.0, help="seconds to look for devices first (default 3)")
+    p_up.add_argument("--interface", help="network interface to serve and publish on")
+    p_up.add_argument("--address", help="IPv4 address to bind the HTTP server to (default: the interface's)")
+    p_up.add_argument("--port", type=int, default=0, help="HTTP port (default: any free one)")
+    p_up.add_argument("--allow-downgrade", action="store_true", help="sign offers that allow an older version")
+    p_up.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p_key = sub.add_parser("keygen", help="write a new fleet key")
+    p_key.add_argument("keyfile")
+    p_key.add_argument("--force", action="store_true", help="replace an existing key file")
+
+    from mdns.host import fleet_sim
+
+    p_sim = sub.add_parser("simulate", help="run a simulated device until interrupted")
+    fleet_sim.add_arguments(p_sim)
+
+    p_sr = sub.add_parser("simulate-release", help="write a release directory holding a simulated image")
+    p_sr.add_argument("dir")
+    p_sr.add_argument("--board", required=True)
+    p_sr.add_argument("--version", required=True)
+    p_sr.add_argument("--size", type=lambda s: int(s, 0), default=64 * 1024, help="image size in bytes")
+    p_sr.add_argument("--slot-size", type=lambda s: int(s, 0), help="OTA slot size for the manifest")
+    p_sr.add_argument("--flag", action="append", default=[], choices=("novalid", "crash"),
+                      help="misbehaving firmware: never marks itself valid / crashes while starting")
+
+
+def run(args):
+    fn = globals()["cmd_" + args.fleet_command.replace("-", "_")]
+    try:
+        return fn(args)
+    except (ValueError, OSError) as e:
+        if isinstance(e, (BrokenPipeError,)):
+            raise
+        print("fleet %s: %s" % (args.fleet_command, e), file=sys.stderr)
+        return 2
+
+
+def cmd_list(args):
+    f = fleet_net.Fleet(interface=args.interface)
+    try:
+        f.run_for(args.timeout)
+    finally:
+        f.close()
+    rows = [f.devices[n] for n in sorted(f.devices)]
+    if args.json:
+        print(json.dumps(rows, indent=2, sort_keys=True))
+    else:
+        cols = fleet_net.COLUMNS
+        heads = ["NAME", "ADDRESS", "BOARD", "CHIP", "FIRMWARE", "MICROPYTHON", "SLOT", "OTA", "LAST ERROR"]
+        print(fleet_net.table(rows, cols, heads))
+        print("%d device(s)" % len(rows))
+    return 0
+
+
+def cmd_release(args):
+    from mdns.host import fleet_release
+
+    imgs = fleet_release.load(args.dir)
+    rows = []
+    for b in sorted(imgs):
+        i = imgs[b]
+        rows.append({"board": b, "version": i.version, "size": i.size, "sha256": i.sha256[:16],
+                     "slot": i.slot_size or "", "headroom": (i.slot_size - i.size) if i.slot_size else "",
+                     "path": os.path.relpath(i.path, args.dir)})
+    print(fleet_net.table(rows, ("board", "version", "size", "slot", "headroom", "sha256", "path")))
+    bad = [r["board"] for r in rows if r["headroom"] != "" and r["headroom"] < 0]
+    if bad:
+        print("image larger than its OTA slot: %s" % ", ".join(bad), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_keygen(args):
+    from mdns.host import fleet_rollout
+
+    fleet_rollout.keygen(args.keyfile, args.force)
+    print("wrote %s (keep it secret; put it on each device with: mpremote cp %s :fleet.key)"
+          % (args.keyfile, args.keyfile))
+    return 0
+
+
+def cmd_simulate(args):
+    from mdns.host import fleet_sim
+
+    return fleet_sim.run(args)
+
+
+def cmd_simulate_release(args):
+    from mdns.host import fleet_flash, fleet_release
+
+    data = fleet_flash.make_image(args.board, args.version, args.size, flags=args.flag)
+    img = fleet_release.write(args.dir, args.board, args.version, data, chip="sim", slot_size=args.slot_size,
+                              extra={"simulated": True})
+    print("wrote %s (%s %s, %d bytes, sha256 %s)" % (img.path, args.board, args.version, img.size, img.sha256))
+    return 0
+
+
+def _sigterm(*a):
+    raise KeyboardInterrupt()
+
+
+def cmd_upgrade(args):
+    from mdns.host import fleet_release, fleet_rollout, fleet_server
+    from mdns.responder import Responder
+
+    key = fleet_rollout.read_key(args.key)
+    images = fleet_release.load(args.dir)
+    if args.board:
+        unknown = [b for b in args.board if b not in images]
+        if unknown:
+            raise ValueError("release %s has no image for %s (it has: %s)" % (args.dir, ", ".join(unknown),
+                                                                               ", ".join(sorted(images))))
+    for b, img in images.items():
+        if img.slot_size and img.size > img.slot_size:
+            raise ValueError("%s: image of %d bytes does not fit its %d-byte OTA slot" % (b, img.size, img.slot_size))
+    signal.signal(signal.SIGTERM, _sigterm)
+    host = "fleet-host-%d" % os.getpid()
+    addrs = [args.address] if args.address else None
+    resp = Responder(host, addrs=addrs, interface=args.interface, ipv6=False)
+    server = None
+    ro = None
+    try:
+        resp.sockets()
+        bind = args.address or next((a for a in resp.addrs if ":" not in a), None)
+        if bind is None:
+            raise ValueError("no IPv4 address to serve on (use --interface or --address)")
+        server = fleet_server.ImageServer(images, bind, args.port).start()
+        fleet = fleet_net.Fleet(driver=resp.driver)
+        print("serving %s on http://%s:%d/ ; looking for devices for %gs" % (args.dir, bind, server.port, args.discover))
+        fleet.run_for(args.discover)
+        ro = fleet_rollout.Rollout(images, key, resp, fleet, server, boards=args.board, only=args.only,
+                                   canary=args.canary, max_parallel=args.max_parallel, timeout=args.timeout,
+                                   downgrade=args.allow_downgrade)
+        ro.plan()
+        if not ro.targets:
+            print("no device of board(s) %s found" % ", ".join(sorted(args.board or images)))
+            return 1
+        rc = ro.run()
+    except KeyboardInterrupt:
+        if ro is not None:
+            ro.interrupt()
+            print("\ninterrupted: offers withdrawn")
+        rc = 130
+    finally:
+        resp.close()  # goodbye for whatever is still published
+        if server is not None:
+            server.stop()
+    if ro is not None:
+        if args.json:
+            print(json.dumps({"devices": [t.row() for t in ro.targets], "stopped": ro.stopped, "exit": rc,
+                              "bytes_sent": server.bytes_sent}, indent=2))
+        else:
+            print(ro.summary())
+            print("%d bytes sent" % server.bytes_sent)
+    return rc

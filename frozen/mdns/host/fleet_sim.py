@@ -1,0 +1,142 @@
+"""A simulated fleet device: the real device-side agent (mdns.fleet.agent), the
+real responder and browser on real sockets, and the file-backed flash stand-in
+(fleet_flash) for its two OTA slots. Its "firmware" is the simulated image in
+the slot the stand-in's bootloader picked, so after an upgrade it advertises the
+version it booted. State (slots, otadata, fleet key, fleet.json) lives under one
+folder, so a restart continues where it left off.
+
+Image flags (fleet_flash.make_image): `novalid` = this firmware never marks
+itself valid (its start-up check fails: the watchdog resets, the bootloader rolls
+back); `crash` = it resets while starting, before mDNS is up."""
+import os
+import shutil
+import sys
+import time
+
+from mdns.fleet import agent as _agent
+from mdns.fleet import OFFER_TYPE
+from mdns.host import fleet_flash
+
+
+class SimDevice:
+    def __init__(self, state_dir, board, version, name, key_path=None, interface=None, addrs=None,
+                 slot_size=fleet_flash.SLOT_SIZE, image_size=64 * 1024, watchdog_ms=10000,
+                 log=None, chip="sim", mpy="1.29.0"):
+        self.dir = state_dir
+        os.makedirs(state_dir, exist_ok=True)
+        self.name = name
+        self.interface = interface
+        self.addrs = addrs
+        self.watchdog_ms = watchdog_ms
+        self.chip = chip
+        self.mpy = mpy
+        self._log = log or (lambda m: print("[%s] %s" % (self.name, m), flush=True))
+        self.key_path = os.path.join(state_dir, "fleet.key")
+        if key_path and os.path.abspath(key_path) != os.path.abspath(self.key_path):
+            # provisioning: what `mpremote cp fleet.key :fleet.key` does on a board
+            shutil.copyfile(key_path, self.key_path)
+        self.flash = fleet_flash.SimFlash(os.path.join(state_dir, "flash"), slot_size=slot_size)
+        if self.flash.image() is None:
+            # the first serial flash (esptool) of a fresh device
+            self.flash.flash_image(fleet_flash.make_image(board, version, image_size))
+        self.boots = 0
+        self._reset_wanted = False
+        self.agent = None
+        self.responder = None
+
+    def log(self, msg):
+        self._log(msg)
+
+    def _reset(self):
+        self._reset_wanted = True
+
+    def boot(self):
+        """Start the firmware in the running slot: responder, fleet record, offers."""
+        from mdns.responder import Responder
+
+        img = self.flash.image()
+        self.boots += 1
+        self.image = img
+        self.log("boot %d: %s %s from %s (%s)" % (self.boots, img["board"], img["version"], self.flash.running,
+                                                 self.flash.state(self.flash.running)))
+        if "crash" in img["flags"] and self.flash.state(self.flash.running) == "pending-verify":
+            self.log("firmware crashed while starting")
+            self._reset_wanted = True
+            return
+        veto = None
+        if "novalid" in img["flags"]:
+            veto = lambda: "selftest"  # noqa: E731 - its start-up check never passes
+        self.responder = Responder(self.name, addrs=self.addrs, interface=self.interface, ipv6=False)
+        self.agent = _agent.Agent(
+            self.responder, name=self.name, board=img["board"], version=img["version"], chip=self.chip,
+            key_path=self.key_path, state_path=os.path.join(self.dir, "fleet.json"),
+            partition=self.flash.partition_class(), reset=self._reset, veto=veto,
+            watchdog_ms=self.watchdog_ms, log=self.log, mpy=self.mpy)
+        self.agent.advertise()
+        self.agent.follow()
+
+    def _power_cycle(self):
+        # a reset says no goodbye: just drop the sockets
+        if self.responder is not None:
+            try:
+                if self.responder.net is not None:
+                    self.responder.net.close()
+            except OSError:
+                pass
+        self.responder = None
+        self.agent = None
+        self._reset_wanted = False
+        slot = self.flash.reset()
+        self.log("reset: bootloader runs %s" % slot)
+        time.sleep(0.2)
+
+    def run(self, stop=lambda: False):
+        """Run until stop() is true (or KeyboardInterrupt); then say goodbye."""
+        self.boot()
+        try:
+            while not stop():
+                if self._reset_wanted:
+                    self._power_cycle()
+                    self.boot()
+                    continue
+                t = self.responder.next_timeout_ms()
+                t = 100 if t < 0 or t > 100 else t
+                self.responder.poll(t)
+                self.agent.tick()
+        finally:
+            if self.responder is not None:
+                self.responder.close()
+
+
+def add_arguments(p):
+    p.add_argument("--board", required=True, help="board name the simulated device reports (e.g. MDNSFAST_ESP32_GENERIC)")
+    p.add_argument("--version", required=True, help="firmware version of its first image")
+    p.add_argument("--key", help="fleet key file to provision (copied into --state)")
+    p.add_argument("--name", help="device name (default: sim-<board>-<pid>)")
+    p.add_argument("--state", help="folder for its flash slots, key and state (default: ./sim-NAME)")
+    p.add_argument("--interface", help="network interface to use")
+    p.add_argument("--slot-size", type=lambda s: int(s, 0), default=fleet_flash.SLOT_SIZE,
+                   help="OTA slot size in bytes (default 0x180000, the 4 MiB table)")
+    p.add_argument("--image-size", type=lambda s: int(s, 0), default=64 * 1024,
+                   help="size of the first simulated image (default 64 KiB)")
+    p.add_argument("--watchdog", type=float, default=10.0,
+                   help="seconds new firmware has to mark itself valid (default 10)")
+
+
+def run(args):
+    name = args.name or ("sim-%s-%d" % (args.board.lower().replace("_", "-"), os.getpid()))
+    state = args.state or ("sim-" + name)
+    dev = SimDevice(state, args.board, args.version, name, key_path=args.key, interface=args.interface,
+                    slot_size=args.slot_size, image_size=args.image_size,
+                    watchdog_ms=int(args.watchdog * 1000))
+    if not os.path.exists(dev.key_path):
+        print("fleet simulate: no fleet key in %s (pass --key KEYFILE): every offer will be refused"
+              % state, file=sys.stderr)
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        dev.run()
+    except KeyboardInterrupt:
+        pass
+    return 0
