@@ -56,7 +56,7 @@ def mpy_heap_notes():
 def pytest_terminal_summary(terminalreporter):
     if not _heap_notes:
         return
-    terminalreporter.write_sep("-", "MicroPython heap (WebAssembly port; grows past the initial size when needed)")
+    terminalreporter.write_sep("-", "MicroPython heap per case file (the port grows it when a collection cannot make room)")
     for case, total, initial in sorted(_heap_notes):
         grew = " (grew past the initial %d KiB)" % (initial // 1024) if total > initial else ""
         terminalreporter.write_line("%-28s heap %7d bytes%s" % (case, total, grew))

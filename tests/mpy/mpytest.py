@@ -96,7 +96,15 @@ def _check_compiled():
     return bad
 
 
-def main(case_path):
+# The case runs as several top-level calls from runner.mjs: load(), then run_one() per
+# function, then finish(). The WebAssembly port collects garbage only between top-level
+# calls (gc.collect() inside a call is deferred), so each function starts on a collected
+# heap and `alloc` (bytes allocated while it ran) is exact.
+_state = {}
+
+
+def load(case_path):
+    """Run the case file's top level; return its test function names, comma-separated."""
     with open(case_path) as f:
         src = f.read()
     import mdns  # noqa: the package must load (from /lib, compiled) before any case runs
@@ -104,38 +112,55 @@ def main(case_path):
     bad = _check_compiled()
     if bad:
         _emit("import", ok=False, error="harness: not loaded from /lib/*.mpy: " + ", ".join(bad))
-        return
+        return ""
     g = {"__name__": "__mpycase__", "__file__": case_path, "VECTORS_DIR": VECTORS_DIR}
     try:
         exec(compile(src, case_path, "exec"), g)
     except BaseException as e:  # noqa: a case that fails at import is a failure
         _emit("import", ok=False, error=_format(e))
-        return
+        return ""
     _emit("import", ok=True)
     names = _test_names(src)
-    passed = failed = 0
-    for name in names:
-        fn = g.get(name)
-        if fn is None:
-            _emit("test", name=name, ok=False, ms=0, error="not a function at module level")
-            failed += 1
-            continue
-        gc.collect()
-        t0 = time.ticks_ms()
-        try:
-            fn()
-            ok, err = True, None
-        except BaseException as e:  # noqa: report every failure, keep going
-            ok, err = False, _format(e)
-        ms = time.ticks_diff(time.ticks_ms(), t0)
-        if ok:
-            bad = _check_compiled()
-            if bad:
-                ok, err = False, "harness: not loaded from /lib/*.mpy: " + ", ".join(bad)
-        if ok:
-            passed += 1
-        else:
-            failed += 1
-        _emit("test", name=name, ok=ok, ms=ms, error=err)
-    gc.collect()
-    _emit("total", passed=passed, failed=failed, mem_alloc=gc.mem_alloc())
+    _state["g"] = g
+    _state["passed"] = 0
+    _state["failed"] = 0
+    return ",".join(names)
+
+
+def run_one(name):
+    fn = _state["g"].get(name)
+    if fn is None:
+        _state["failed"] += 1
+        _emit("test", name=name, ok=False, ms=0, alloc=0, error="not a function at module level")
+        return
+    a0 = gc.mem_alloc()
+    t0 = time.ticks_ms()
+    try:
+        fn()
+        ok, err = True, None
+    except BaseException as e:  # noqa: report every failure, keep going
+        ok, err = False, _format(e)
+    ms = time.ticks_diff(time.ticks_ms(), t0)
+    alloc = gc.mem_alloc() - a0
+    if ok:
+        bad = _check_compiled()
+        if bad:
+            ok, err = False, "harness: not loaded from /lib/*.mpy: " + ", ".join(bad)
+    if ok:
+        _state["passed"] += 1
+    else:
+        _state["failed"] += 1
+    _emit("test", name=name, ok=ok, ms=ms, alloc=alloc, error=err)
+
+
+def finish():
+    _emit("total", passed=_state.get("passed", 0), failed=_state.get("failed", 0), mem_alloc=gc.mem_alloc())
+
+
+def main(case_path):
+    """Everything in one call (no garbage collection until it returns)."""
+    names = load(case_path)
+    for name in names.split(","):
+        if name:
+            run_one(name)
+    finish()

@@ -94,26 +94,59 @@ const PRELUDE = "import sys\n" +
   "for _m in ('os', 'os.path'):\n    sys.modules.pop(_m, None)\n";
 
 const q = (s) => JSON.stringify(s); // a JSON string is a valid Python str literal here (ASCII paths)
-let code;
-if (opts.caseFile) {
-  copyFile(opts.caseFile, "/case/" + path.basename(opts.caseFile));
-  code = PRELUDE + `import mpytest\nmpytest.main(${q("/case/" + path.basename(opts.caseFile))})\n`;
-} else {
-  copyFile(opts.script, "/script/" + path.basename(opts.script));
-  const argvPy = "[" + [("/script/" + path.basename(opts.script)), ...opts.args].map(q).join(", ") + "]";
-  code = PRELUDE + `sys.path.append("/script")\nsys.argv[:] = ${argvPy}\n` +
-    `_g = {"__name__": "__main__", "__file__": sys.argv[0]}\n` +
-    `exec(open(sys.argv[0]).read(), _g)\n`;
-}
+// A wall clock for benchmarks (time.ticks_us has millisecond steps in this port).
+mp.registerJsModule("jsclock", { now: () => performance.now() });
 
 let status = 0;
-try {
-  mp.runPython(code);
-} catch (e) {
-  process.stdout.write(`@@MPYTEST {"kind": "crash", "error": ${JSON.stringify(String(e))}}\n`);
-  status = 2;
+function py(code) {
+  try {
+    mp.runPython(code);
+    return true;
+  } catch (e) {
+    process.stdout.write(`@@MPYTEST {"kind": "crash", "error": ${JSON.stringify(String(e))}}\n`);
+    status = 2;
+    return false;
+  }
 }
-// How big the heap had to grow (the port adds heap areas when full; an ESP32 cannot).
+
+// Each call below is a top-level entry: the port collects garbage only between them.
+if (opts.caseFile) {
+  copyFile(opts.caseFile, "/case/" + path.basename(opts.caseFile));
+  if (py(PRELUDE + `import mpytest\n_names = mpytest.load(${q("/case/" + path.basename(opts.caseFile))})\n`)) {
+    const names = String(mp.globals.get("_names") || "").split(",").filter(Boolean);
+    for (const name of names) {
+      if (!py(`mpytest.run_one(${q(name)})`)) break;
+    }
+    if (status === 0) py("mpytest.finish()");
+  }
+} else {
+  // A script that defines __step__() gets it called again and again (one top-level
+  // call each, so garbage is collected in between as in a long-running program) until
+  // it returns a false value.
+  copyFile(opts.script, "/script/" + path.basename(opts.script));
+  const argvPy = "[" + [("/script/" + path.basename(opts.script)), ...opts.args].map(q).join(", ") + "]";
+  if (py(PRELUDE + `sys.path.append("/script")\nsys.argv[:] = ${argvPy}\n` +
+    `__file__ = sys.argv[0]\nexec(open(sys.argv[0]).read())\n_has_step = "__step__" in globals()\n`)) {
+    if (mp.globals.get("_has_step")) {
+      const step = mp.globals.get("__step__");
+      for (;;) {
+        let more;
+        try {
+          more = step();
+        } catch (e) {
+          process.stdout.write(`@@MPYTEST {"kind": "crash", "error": ${JSON.stringify(String(e))}}\n`);
+          status = 2;
+          break;
+        }
+        if (!more) break;
+      }
+    }
+  }
+}
+
+// How big the heap grew: the port adds a heap area when a collection cannot make room,
+// and collections wait for the top level, so this is the most that one top-level call
+// (one case function) had live plus its garbage.
 capture = [];
 mp.runPython("import micropython\nmicropython.mem_info()");
 for (const line of capture) {

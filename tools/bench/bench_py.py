@@ -1,0 +1,128 @@
+"""bench-py: decode throughput on CPython over one corpus, ours vs python-zeroconf.
+
+Usage: python tools/bench/bench_py.py [--seconds S] [--json OUT] CORPUS.hex...
+
+Rows (packets per second over the whole corpus, best of 3):
+  decode    mdns.wire.decode with the pure-Python backend (mdns.fastpy)
+  decode    mdns.wire.decode with the host-built mdnsfast C extension (env MDNS_HOST_FAST=dir)
+  decode    zeroconf.DNSIncoming(buf) + .answers() (python-zeroconf, as installed: compiled wheel)
+  concerns  mdns.wire.concerns(buf, table): the hot-path drop test, both backends
+  walk      backend.walk(buf, offsets) alone, both backends
+Packets our decoder rejects are counted and left out of every row.
+"""
+import argparse
+import os
+import sys
+from array import array
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import common  # noqa: E402
+
+# Names a typical device owns (the responder's drop-test table): host, instance, type, reverse.
+OUR_NAMES = ["esp32-cam-04.local", "esp32-cam-04._http._tcp.local", "_http._tcp.local",
+             "77.1.168.192.in-addr.arpa"]
+
+
+def load_fast():
+    d = os.environ.get("MDNS_HOST_FAST", "")
+    if not d:
+        return None, "MDNS_HOST_FAST not set (the host build of the C core: make test-c)"
+    sys.path.insert(0, d)
+    try:
+        import mdnsfast
+    except ImportError as e:
+        return None, "mdnsfast not importable from %s: %s" % (d, e)
+    return mdnsfast, ""
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=1.5, help="time per row (default 1.5)")
+    ap.add_argument("--json", help="write the rows to this result file")
+    ap.add_argument("corpus", nargs="+")
+    a = ap.parse_args(argv[1:])
+
+    fast, why_no_fast = load_fast()
+    from mdns import fastpy, names, wire
+    import zeroconf
+    from zeroconf import DNSIncoming
+
+    packets = common.load_corpus(a.corpus)
+    wire.use(fastpy)
+    good, rejected = [], 0
+    for p in packets:
+        try:
+            wire.decode(p)
+            good.append(p)
+        except ValueError:
+            rejected += 1
+    label = common.corpus_label(a.corpus)
+    print("bench-py: corpus %s: %d datagrams (%d rejected as malformed and left out), %.0f bytes average"
+          % (label, len(good), rejected, sum(map(len, good)) / max(1, len(good))))
+    print("bench-py: %s" % common.machine())
+
+    table = b"".join(names.to_wire(n) for n in OUR_NAMES)
+    maxrec = max(1, max(sum(int.from_bytes(p[i:i + 2], "big") for i in (4, 6, 8, 10)) for p in good))
+    offsets = array("H", [0] * maxrec)
+    rows = []
+    res = {}
+
+    def row(key, what, how, fn, note=""):
+        pps = common.rate(fn, good, a.seconds)
+        res[key] = pps
+        rows.append({"key": key, "what": what, "how": how, "pps": pps, "heap": None, "note": note})
+
+    def missing(key, what, how, note):
+        res[key] = None
+        rows.append({"key": key, "what": what, "how": how, "pps": None, "heap": None, "note": note})
+
+    decode = wire.decode
+    wire.use(fastpy)
+    row("decode_py", "decode", "CPython, mdns.wire + mdns.fastpy (pure Python)", decode)
+    if fast:
+        wire.use(fast)
+        row("decode_c", "decode", "CPython, mdns.wire + mdnsfast (C extension)", decode)
+    else:
+        missing("decode_c", "decode", "CPython, mdns.wire + mdnsfast (C extension)", why_no_fast)
+
+    zc_compiled = not zeroconf._protocol.incoming.__file__.endswith(".py")
+
+    def zc(p):
+        DNSIncoming(p).answers()
+
+    row("decode_zc", "decode", "CPython, zeroconf %s DNSIncoming+answers()%s"
+        % (zeroconf.__version__, " (Cython build)" if zc_compiled else ""), zc)
+
+    concerns = wire.concerns
+    wire.use(fastpy)
+    row("concerns_py", "concerns", "CPython, mdns.fastpy (pure Python)", lambda p: concerns(p, table))
+    if fast:
+        wire.use(fast)
+        row("concerns_c", "concerns", "CPython, mdnsfast (C extension)", lambda p: concerns(p, table))
+    else:
+        missing("concerns_c", "concerns", "CPython, mdnsfast (C extension)", why_no_fast)
+
+    row("walk_py", "walk", "CPython, mdns.fastpy.walk", lambda p: fastpy.walk(p, offsets))
+    if fast:
+        row("walk_c", "walk", "CPython, mdnsfast.walk (C extension)", lambda p: fast.walk(p, offsets))
+    else:
+        missing("walk_c", "walk", "CPython, mdnsfast.walk (C extension)", why_no_fast)
+    wire.use(fastpy)
+
+    ratios = [
+        ("decode: C extension / pure Python", common.ratio(res["decode_c"], res["decode_py"])),
+        ("decode: ours pure Python / zeroconf", common.ratio(res["decode_py"], res["decode_zc"])),
+        ("decode: ours with C extension / zeroconf", common.ratio(res["decode_c"], res["decode_zc"])),
+        ("concerns: C extension / pure Python", common.ratio(res["concerns_c"], res["concerns_py"])),
+        ("concerns vs decode (pure Python): drop test speed-up", common.ratio(res["concerns_py"], res["decode_py"])),
+        ("walk: C extension / pure Python", common.ratio(res["walk_c"], res["walk_py"])),
+    ]
+    common.print_rows("bench-py (CPython, packets per second over the corpus)", rows)
+    common.print_ratios(ratios)
+    common.write_result(a.json, "bench-py", label, len(good), rows, ratios)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
