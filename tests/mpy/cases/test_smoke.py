@@ -3,7 +3,7 @@ import gc
 import sys
 
 import mdns
-from mpytest import VECTORS_DIR, eq, heap, raises
+from mpytest import VECTORS_DIR, eq, heap, raises, read_hex, vector
 
 
 def test_is_micropython():
@@ -113,3 +113,15 @@ def test_vectors_dir_defined():
     import os
 
     os.stat(VECTORS_DIR)
+
+
+def test_vectors_readable():
+    # tests/vectors/ is copied in whole; the C core's name vectors are text.
+    text = vector("fast_names.txt", "r")
+    assert len(text) > 100, len(text)
+
+
+def test_read_hex():
+    with open("/tmp_hex.hex", "w") as f:
+        f.write("# comment\n\n00 01 ff  # trailing comment\nC00C\n")
+    eq(read_hex("/tmp_hex.hex"), [b"\x00\x01\xff", b"\xc0\x0c"])
