@@ -184,7 +184,7 @@ static uint16_t rd16(const uint8_t *p) {
     return (uint16_t)((p[0] << 8) | p[1]);
 }
 
-/* The message walk behind mdf_walk (offs) and mdf_match (tab). */
+/* The message walk behind mdf_walk (offs, cap) and mdf_match (tab, no cap). */
 static int32_t walk(const uint8_t *buf, size_t len, uint16_t *offs, size_t cap,
     const uint8_t *tab, const uint16_t *ts, unsigned nt, uint32_t *mask) {
     if (len < MDF_HEADER) {
@@ -195,7 +195,7 @@ static int32_t walk(const uint8_t *buf, size_t len, uint16_t *offs, size_t cap,
     }
     uint32_t nq = rd16(buf + 4);
     uint32_t total = nq + rd16(buf + 6) + rd16(buf + 8) + rd16(buf + 10);
-    if (offs && total > cap) {
+    if (total > cap) {
         return MDF_E_BAD_COUNTS;
     }
     uint8_t name[MDF_MAX_NAME];
@@ -256,7 +256,7 @@ int32_t mdf_match(const uint8_t *buf, size_t len,
         ts[++nt] = (uint16_t)t;
     }
     *mask = 0;
-    int32_t e = walk(buf, len, NULL, 0, table, ts, nt, mask);
+    int32_t e = walk(buf, len, NULL, (size_t)-1, table, ts, nt, mask);
     return e < 0 ? e : 0;
 }
 

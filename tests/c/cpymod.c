@@ -13,12 +13,13 @@ static PyObject *fail(int32_t code) {
 
 /* A buffer of unsigned 16-bit items (array('H')). */
 static int get_u16(PyObject *o, Py_buffer *b, int writable, const char *what) {
-    if (PyObject_GetBuffer(o, b, PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0) {
+    if (PyObject_GetBuffer(o, b, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0) {
         return -1;
     }
     if (b->itemsize != 2 || b->format == NULL || strcmp(b->format, "H") != 0) {
         PyBuffer_Release(b);
-        PyErr_Format(PyExc_TypeError, "%s must be array('H')", what);
+        PyErr_SetString(PyExc_TypeError, "expected array('H')");
+        (void)what;
         return -1;
     }
     return 0;
