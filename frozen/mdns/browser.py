@@ -218,7 +218,8 @@ class BrowserPart:
         srv = None
         for r in c.get(i.name, wire.TYPE_SRV, now):
             # RFC 2782: lowest priority, then highest weight
-            if srv is None or (r.data[0], -r.data[1]) < (srv.data[0], -srv.data[1]):
+            # (ties: the newest, listed last)
+            if srv is None or (r.data[0], -r.data[1]) <= (srv.data[0], -srv.data[1]):
                 srv = r
         txt = c.get(i.name, wire.TYPE_TXT, now)
         txt = txt[-1].data if txt else None  # the newest one (a changed TXT replaces the old)
@@ -264,6 +265,7 @@ class BrowserPart:
             if not listed:
                 if i.state == _UP:
                     f = self._fields(i, now)
+                    self._last_known(i, f)
                     f["reason"] = why
                     self._emit("down", f)
                 self._drop(k)
@@ -280,6 +282,7 @@ class BrowserPart:
             resolved = f["port"] is not None and f["addresses"]
             if i.state == _UP:
                 if not resolved:
+                    self._last_known(i, f)
                     f["reason"] = why
                     self._emit("down", f)
                     i.state = _LOST
@@ -303,6 +306,10 @@ class BrowserPart:
                 i.last = (f["host"], f["port"], f["addresses"], f["txt"])
                 i.last_snap = (f["host"], f["port"], tuple(f["addresses"]), _txt_items(f["txt"]))
                 self._emit("up", f)
+
+    def _last_known(self, i, f):
+        # a `down` event describes the service as it was last reported
+        f["host"], f["port"], f["addresses"], f["txt"] = i.last
 
     def _emit(self, kind, f):
         ev = Event(kind, **f)

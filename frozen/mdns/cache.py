@@ -196,22 +196,26 @@ class Cache:
         self._dirty_deadline = True
         self._notify("added", rec, now)
 
-    def get(self, name, type, now=None):
-        """Live records of name/type (type 255 = any), most recently received last."""
+    def get(self, name, type, now=None, flushed=False):
+        """Live records of name/type (type 255 = any), most recently received last.
+        Records on their last second after a cache-flush (s10.2) are left out
+        unless flushed=True: a newer record of the same name and type replaced
+        them. Records on their last second after a goodbye are still listed
+        (s10.1: another responder may rescue them)."""
         f = fold(name)
         out = []
         if type == wire.TYPE_ANY:
             for nt in self._nt:
                 if nt[0] == f:
-                    self._collect(nt, now, out)
+                    self._collect(nt, now, out, flushed)
         else:
-            self._collect((f, type), now, out)
+            self._collect((f, type), now, out, flushed)
         return out
 
-    def _collect(self, nt, now, out):
+    def _collect(self, nt, now, out, flushed):
         for key in self._nt.get(nt, ()):
             e = self._e[key]
-            if now is None or e[_EXP] > now:
+            if (now is None or e[_EXP] > now) and (flushed or e[_WHY] != "flushed"):
                 out.append(e[_REC])
 
     def entry_iface(self, rec):

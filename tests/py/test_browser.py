@@ -1,0 +1,418 @@
+"""mdns.browser: instances from PTR, resolution from SRV/TXT/A/AAAA in any order,
+up/changed/down/unresolved once per change, peers that behave like the ones in
+/work/shared/notes/interop.md. Injected clock, simulated link."""
+import asyncio
+
+from browse_fakes import PEER, Peer, Sim, hi, lo, query, response
+from mdns import browser as mb
+from mdns import wire
+from mdns.wire import Question, Record, TYPE_A, TYPE_AAAA, TYPE_PTR, TYPE_SRV, TYPE_TXT
+
+SVC = "_http._tcp.local"
+
+
+def browse(sim, stype="_http._tcp", **kw):
+    got = []
+    b = mb.BrowserPart(sim.eng, stype, on_event=got.append, **kw)
+    return b, got
+
+
+def kinds(got):
+    return [e.kind for e in got]
+
+
+def asked(sim):
+    out = []
+    for t, m, d, dest in sim.queries():
+        for q in m.questions:
+            out.append((q.name, wire.type_name(q.type)))
+    return out
+
+
+def test_avahi_like_peer_one_up_with_everything():
+    sim = Sim()
+    sim.peers.append(Peer(txt={"path": b"/x", "flag": None}))
+    b, got = browse(sim)
+    sim.advance(3000)
+    assert kinds(got) == ["up"]
+    e = got[0]
+    assert (e.instance, e.type, e.domain, e.host, e.port) == ("Kitchen Cam", "_http._tcp", "local", "cam.local", 80)
+    assert e.name == "Kitchen Cam._http._tcp.local"
+    assert e.addresses == ["10.0.0.2", "fd77::2"]
+    assert e.txt == {"path": b"/x", "flag": None}
+    assert asked(sim)[0] == (SVC, "PTR")
+    # nothing else was needed: only the PTR browse was asked
+    assert set(asked(sim)) == {(SVC, "PTR")}
+    assert kinds(sim.events) == ["up"]  # also emitted on the engine
+    assert b.instances()[0]["port"] == 80
+
+
+def test_mdnsd_like_peer_everything_in_answers_no_flush_bit():
+    sim = Sim()
+    sim.peers.append(Peer(mode="answers", flush=False, ptr_ttl=120))
+    b, got = browse(sim)
+    sim.advance(3000)
+    assert kinds(got) == ["up"] and got[0].port == 80
+
+
+def test_bare_peer_browser_asks_for_srv_txt_and_addresses():
+    # hashicorp/mquery style: only what was asked, no additionals
+    sim = Sim()
+    sim.peers.append(Peer(mode="bare", flush=False))
+    b, got = browse(sim)
+    sim.advance(3000)
+    assert kinds(got) == ["up"]
+    assert got[0].addresses == ["10.0.0.2", "fd77::2"]
+    a = asked(sim)
+    inst = "Kitchen Cam._http._tcp.local"
+    for q in ((inst, "SRV"), (inst, "TXT"), ("cam.local", "A"), ("cam.local", "AAAA")):
+        assert q in a
+    # SRV and TXT asked together in one packet
+    both = [m for t, m, d, dest in sim.queries() if len(m.questions) == 2]
+    assert both and {q.type for q in both[0].questions} == {TYPE_SRV, TYPE_TXT}
+    # once resolved, nothing but the PTR browse keeps going
+    n = len(asked(sim))
+    sim.advance(60000)
+    assert set(asked(sim)[n:]) == {(SVC, "PTR")}
+
+
+def test_records_in_separate_packets_out_of_order():
+    sim = Sim()
+    p = Peer(flush=True)
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(response([p.ptr()]))
+    sim.feed(response([p.txt_rec()]))
+    assert got == []
+    sim.feed(response([p.srv()]))
+    assert got == []
+    sim.feed(response([p.addr_recs()[1]]))  # AAAA first
+    assert kinds(got) == ["up"] and got[0].addresses == ["fd77::2"]
+    sim.feed(response([p.addr_recs()[0]]))
+    assert kinds(got) == ["up", "changed"]
+    assert got[1].changes == ["addresses"] and got[1].addresses == ["10.0.0.2", "fd77::2"]
+
+
+def test_one_packet_reversed_order_single_up():
+    sim = Sim()
+    p = Peer()
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(response(list(reversed(p.all()))))
+    assert kinds(got) == ["up"] and got[0].addresses == ["10.0.0.2", "fd77::2"]
+
+
+def test_same_announcement_again_is_not_an_event():
+    sim = Sim()
+    p = Peer()
+    b, got = browse(sim)
+    sim.advance(0)
+    for _ in range(3):
+        sim.feed(p.announce())
+        sim.advance(1500)
+    assert kinds(got) == ["up"]
+
+
+def test_unresolved_names_the_missing_parts_then_up_when_it_comes():
+    sim = Sim()
+    p = Peer()
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(response([p.ptr()]))
+    sim.advance(4999)
+    assert got == []
+    sim.advance(1)
+    assert kinds(got) == ["unresolved"] and got[0].missing == ["SRV", "TXT"]
+    assert got[0].port is None and got[0].instance == "Kitchen Cam"
+    sim.feed(response([p.srv(), p.txt_rec()]))
+    sim.advance(6000)
+    assert kinds(got) == ["unresolved"]  # once per appearance
+    sim.feed(response(p.addr_recs()))
+    assert kinds(got) == ["unresolved", "up"] and got[1].port == 80
+
+
+def test_unresolved_timeout_is_configurable():
+    sim = Sim()
+    p = Peer()
+    b, got = browse(sim, resolve_timeout_ms=1000)
+    sim.advance(0)
+    sim.feed(response([p.ptr()]))
+    sim.advance(1000)
+    assert kinds(got) == ["unresolved"]
+
+
+def test_txt_change_one_changed_event():
+    sim = Sim()
+    p = Peer()
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(p.announce())
+    p.txt = {"path": b"/new"}
+    sim.advance(3000)
+    sim.feed(response([p.txt_rec()]))
+    sim.feed(response([p.txt_rec()]))
+    sim.advance(5000)
+    assert kinds(got) == ["up", "changed"]
+    assert got[1].changes == ["txt"] and got[1].txt == {"path": b"/new"}
+
+
+def test_txt_change_without_flush_bit_newest_wins():
+    sim = Sim()
+    p = Peer(flush=False)
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(p.announce())
+    p.txt = {"v": b"2"}
+    sim.advance(3000)
+    sim.feed(response([p.txt_rec()]))
+    assert kinds(got) == ["up", "changed"] and got[1].txt == {"v": b"2"}
+
+
+def test_port_and_host_changes():
+    sim = Sim()
+    p = Peer()
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(p.announce())
+    sim.advance(2000)
+    p.port = 8080
+    sim.feed(response([p.srv()]))
+    sim.advance(2000)
+    assert kinds(got) == ["up", "changed"] and got[1].changes == ["port"] and got[1].port == 8080
+    p.host = "cam-2.local"
+    p.addrs = ["10.0.0.3"]
+    sim.feed(response([p.srv()], p.addr_recs()))
+    sim.advance(2000)
+    assert kinds(got) == ["up", "changed", "changed"]
+    assert got[2].changes == ["host", "addresses"] and got[2].addresses == ["10.0.0.3"]
+
+
+def test_address_change_with_flush_is_one_event():
+    sim = Sim()
+    p = Peer(addrs=["10.0.0.2"])
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(p.announce())
+    sim.advance(2000)
+    p.addrs = ["10.0.0.9"]
+    sim.feed(response(p.addr_recs()))
+    sim.advance(3000)
+    assert kinds(got) == ["up", "changed"] and got[1].addresses == ["10.0.0.9"]
+
+
+def test_down_on_goodbye_after_one_second():
+    sim = Sim()
+    p = Peer()
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(p.announce())
+    sim.advance(1000)
+    sim.feed(p.goodbye())
+    sim.advance(999)
+    assert kinds(got) == ["up"]
+    sim.advance(1)
+    assert kinds(got) == ["up", "down"]
+    assert got[1].reason == "goodbye" and got[1].port == 80 and got[1].instance == "Kitchen Cam"
+    sim.advance(10000)
+    assert kinds(got) == ["up", "down"] and b.instances() == []
+
+
+def test_goodbye_rescued_within_the_second_is_no_event():
+    sim = Sim()
+    p = Peer()
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(p.announce())
+    sim.feed(p.goodbye())
+    sim.advance(500)
+    sim.feed(p.announce())
+    sim.advance(5000)
+    assert kinds(got) == ["up"]
+
+
+def test_down_at_ttl_expiry_of_a_silent_peer_after_refresh_queries():
+    # a killed peer that never says goodbye; short TTLs
+    sim = Sim()
+    p = Peer(ttl=10, ptr_ttl=10)
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(p.announce())
+    p.mode = "silent"
+    sim.advance(20000)
+    assert kinds(got) == ["up", "down"]
+    assert got[1].reason in ("expired", "poof")
+    # refresh queries (80 %...) asked for the SRV and the PTR before it went
+    a = asked(sim)
+    assert ("Kitchen Cam._http._tcp.local", "SRV") in a
+
+
+def test_down_by_poof_when_other_hosts_ask_and_nobody_answers():
+    sim = Sim()
+    p = Peer()  # TTLs 120 / 4500
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(p.announce())
+    sim.advance(1000)
+    other = ("10.0.0.7", 5353)
+    sim.feed(query([Question(SVC, TYPE_PTR)]), other)
+    sim.feed(query([Question(p.inst, TYPE_SRV)]), other)
+    sim.advance(2000)
+    sim.feed(query([Question(SVC, TYPE_PTR)]), other)
+    sim.feed(query([Question(p.inst, TYPE_SRV)]), other)
+    sim.advance(9000)
+    assert kinds(got) == ["up", "down"] and got[1].reason == "poof"
+
+
+def test_down_when_srv_expires_then_up_again():
+    sim = Sim()
+    p = Peer(ttl=10, ptr_ttl=4500)
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(p.announce())
+    p.mode = "silent"
+    sim.advance(11000)
+    assert kinds(got) == ["up", "down"]
+    p.mode = "all"
+    sim.feed(p.announce())
+    assert kinds(got) == ["up", "down", "up"]
+
+
+def test_srv_target_with_spaces_and_ptr_ttls_120_to_28800():
+    for ptr_ttl in (120, 3600, 28800):
+        sim = Sim()
+        p = Peer(host="Living Room.local", ptr_ttl=ptr_ttl, mode="answers", flush=False)
+        sim.peers.append(p)
+        b, got = browse(sim)
+        sim.advance(3000)
+        assert kinds(got) == ["up"] and got[0].host == "Living Room.local"
+
+
+def test_unicast_reply_from_another_address_on_5353():
+    sim = Sim()
+    p = Peer(src=("10.0.0.99", 5353))
+    sim.peers.append(p)
+    b, got = browse(sim)
+    sim.advance(3000)
+    assert kinds(got) == ["up"]
+
+
+def test_interface_from_the_driver_source():
+    sim = Sim()
+    p = Peer(src=("10.0.0.2", 5353, "veth0"))
+    sim.peers.append(p)
+    b, got = browse(sim)
+    sim.advance(3000)
+    assert got[0].interface == "veth0"
+
+
+def test_several_instances_and_other_types_ignored():
+    sim = Sim()
+    a = Peer("A")
+    c = Peer("C", stype="_ipp._tcp", host="printer.local")
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(a.announce())
+    sim.feed(Peer("B", port=81).announce())
+    sim.feed(c.announce())
+    assert sorted(e.instance for e in got) == ["A", "B"]
+
+
+def test_subtype_browse():
+    sim = Sim()
+    b, got = browse(sim, "_http._tcp,_printer")
+    sim.advance(1000)
+    assert asked(sim)[0] == ("_printer._sub._http._tcp.local", "PTR")
+    p = Peer()
+    sim.feed(response([Record("_printer._sub._http._tcp.local", TYPE_PTR, p.inst, 4500)], p.all()[1:]))
+    assert kinds(got) == ["up"] and got[0].type == "_http._tcp"
+
+
+def test_bad_service_type_raises():
+    import pytest
+
+    with pytest.raises(ValueError):
+        browse(Sim(), "http")
+
+
+def test_close_withdraws_questions_and_interest():
+    sim = Sim()
+    sim.peers.append(Peer(mode="bare"))
+    b, got = browse(sim)
+    sim.advance(100)
+    b.close()
+    n = len(sim.queries())
+    sim.advance(100000)
+    q = b.q
+    assert len(sim.queries()) == n and not q._qs and not q._clients and not b.cache.names()
+    assert b.cache.listeners == []
+
+
+def test_close_inside_a_callback():
+    sim = Sim()
+    sim.peers.append(Peer())
+    holder = []
+
+    def cb(ev):
+        holder[0].close()
+
+    b = mb.BrowserPart(sim.eng, "_http._tcp", on_event=cb)
+    holder.append(b)
+    sim.advance(3000)
+    assert b.closed
+
+
+def test_second_browser_on_the_same_engine_uses_the_cache():
+    sim = Sim()
+    sim.peers.append(Peer())
+    b1, got1 = browse(sim)
+    sim.advance(3000)
+    n = len(sim.queries())
+    b2, got2 = browse(sim)
+    sim.advance(10)
+    assert kinds(got2) == ["up"] and b1.q is b2.q
+    # its PTR question is already being asked: no new first query
+    assert len(sim.queries()) == n
+
+
+def test_async_iterator_of_events():
+    sim = Sim()
+    p = Peer()
+    b = mb.Browser("_http._tcp", engine=sim.eng)
+    out = []
+
+    async def reader():
+        async for ev in b.events():
+            out.append(ev.kind)
+
+    async def main():
+        t = asyncio.create_task(reader())
+        await asyncio.sleep(0)
+        sim.advance(0)
+        sim.feed(p.announce())
+        await asyncio.sleep(0)
+        sim.feed(p.goodbye())
+        sim.advance(1000)
+        await asyncio.sleep(0)
+        b.close()
+        await asyncio.wait_for(t, 1)
+
+    asyncio.run(main())
+    assert out == ["up", "down"]
+
+
+def test_async_iterator_drops_oldest_when_nobody_reads():
+    s = mb._Stream(maxlen=2)
+    for i in range(5):
+        s.put(i)
+    assert s._q == [3, 4] and s.dropped == 3
+
+
+def test_flood_of_other_services_keeps_cache_bounded_and_browser_working():
+    sim = Sim()
+    b, got = browse(sim, max_records=40, max_bytes=4000)
+    sim.advance(0)
+    for i in range(300):
+        p = Peer("flood %d" % i, host="h%d.local" % i, addrs=["10.0.%d.%d" % (i // 200, i % 200 + 1)])
+        sim.feed(p.announce())
+        assert len(b.cache) <= 40 and b.cache.bytes <= 4000
+    assert len([e for e in got if e.kind == "up"]) >= 1
