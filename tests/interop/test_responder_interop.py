@@ -1,0 +1,172 @@
+"""Our responder (`python -m mdns advertise`, in its own namespace) against real peers:
+Avahi and python-zeroconf resolve its host name, reverse names and services (IPv4 and
+IPv6), see the goodbye, and win or lose names by the RFC 6762 rules; dig's legacy
+unicast query is answered."""
+import signal
+import subprocess
+import time
+
+import pytest
+
+from testbed import LineStream
+
+TYPE = "_mdtest._tcp"
+
+
+class Ours:
+    """`python -m mdns advertise` running in a host namespace; .stream has its output lines."""
+
+    def __init__(self, host, name, services=(), families=(4, 6), extra=()):
+        argv = ["-m", "mdns", "advertise", "--host", name]
+        if 4 in families:
+            argv += ["--interface", host.ip4]
+        if 6 in families:
+            argv += ["--interface", host.ip6]
+        for s in services:
+            argv += ["--service"] + list(s)
+        argv += list(extra)
+        self.host = host
+        self.proc = host.python_popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.stream = LineStream(self.proc, name="advertise " + name)
+
+    def wait(self, prefix, timeout=10):
+        return self.stream.wait_for(lambda l: l.startswith(prefix), timeout, what=repr(prefix))
+
+    def claimed(self, what="host", timeout=10):
+        return self.wait("claimed %s " % what, timeout).split(" ", 2)[2]
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.wait("goodbye", 10)
+        self.proc.wait(10)
+        return self.proc.returncode
+
+
+def _txt_args():
+    return ["a=1", "flag", "empty="]
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_avahi_resolves_our_hostname_and_reverse(testbed, family):
+    tb = testbed(["dut", "avahi"])
+    dut = tb["dut"]
+    av = tb["avahi"].start_avahi(ipv4=(family == 4), ipv6=(family == 6))
+    ours = Ours(dut, "kitchen-cam")
+    assert ours.claimed() == "kitchen-cam.local"
+    ip = dut.ip4 if family == 4 else dut.ip6
+    assert av.resolve_name("kitchen-cam.local", family=family) == ip
+    assert av.resolve_addr(ip) == "kitchen-cam.local"
+    if family == 4:  # getaddrinfo through nss-mdns (the testbed's nsswitch uses mdns4_minimal)
+        assert ip in av.getent("kitchen-cam.local")
+    assert ours.stop() == 0
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_avahi_browses_resolves_service_with_txt_then_goodbye(testbed, family):
+    tb = testbed(["dut", "avahi"])
+    dut = tb["dut"]
+    av = tb["avahi"].start_avahi(ipv4=(family == 4), ipv6=(family == 6))
+    stream = av.browse_stream(TYPE)
+    ours = Ours(dut, "kitchen-cam", services=[["Kitchen Cam", TYPE + ",_printer", "8080"] + _txt_args()])
+    assert ours.claimed("service") == "Kitchen Cam.%s.local" % TYPE
+    proto = "IPv%d" % family
+    r = stream.wait_for(lambda e: e["event"] == "resolved" and e["name"] == "Kitchen Cam"
+                        and e["protocol"] == proto, 10, what="resolved Kitchen Cam")
+    assert r["host"] == "kitchen-cam.local" and r["port"] == 8080
+    assert r["txt"] == ["a=1", "flag", "empty="]
+    # Avahi resolves over IPv6 with the address of either family (it asks for both)
+    assert r["address"] in ((dut.ip4,) if family == 4 else (dut.ip4, dut.ip6))
+    # the subtype is browsable too
+    subs = av.browse("_printer._sub." + TYPE, resolve=False)
+    assert any(x["name"] == "Kitchen Cam" for x in subs), subs
+    t0 = time.time()
+    assert ours.stop() == 0
+    stream.wait_for(lambda e: e["event"] == "removed" and e["name"] == "Kitchen Cam", 5,
+                    what="removed after goodbye")
+    assert time.time() - t0 < 5
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_zeroconf_resolves_service_and_address_and_sees_removal(testbed, family):
+    tb = testbed(["dut", "zc"])
+    dut = tb["dut"]
+    zc = tb["zc"].zeroconf(ipv4=(family == 4), ipv6=(family == 6))
+    zc.browse(TYPE)
+    ours = Ours(dut, "kitchen-cam", services=[["Kitchen Cam", TYPE, "8080"] + _txt_args()])
+    ev = zc.wait_event("added", "Kitchen Cam", timeout=10)
+    ip = dut.ip4 if family == 4 else dut.ip6
+    assert ev["info"] and ev["info"]["port"] == 8080
+    info = zc.resolve("Kitchen Cam", TYPE)
+    assert info["server"] == "kitchen-cam.local." and info["port"] == 8080
+    assert info["txt_list"] == ["a=1", "flag", "empty="]
+    assert ip in info["addresses"]
+    assert ip in zc.resolve_host("kitchen-cam.local", version=str(family))
+    ours.stop()
+    zc.wait_event("removed", "Kitchen Cam", timeout=5)
+
+
+def test_rename_when_avahi_owns_our_hostname(testbed):
+    tb = testbed(["dut", "avahi", "obs"])
+    dut = tb["dut"]
+    owner = tb["avahi"].start_avahi(hostname="kitchen-cam")
+    obs = tb["obs"].start_avahi(hostname="observer")
+    ours = Ours(dut, "kitchen-cam")
+    ours.wait("renamed host kitchen-cam.local -> kitchen-cam-2.local")
+    assert ours.claimed() == "kitchen-cam-2.local"
+    # both names resolve, each to its own host
+    assert obs.resolve_name("kitchen-cam.local", family=4) == tb["avahi"].ip4
+    assert obs.resolve_name("kitchen-cam-2.local", family=4) == dut.ip4
+    assert obs.resolve_name("kitchen-cam-2.local", family=6) == dut.ip6
+    ours.stop()
+
+
+def test_rename_when_avahi_owns_our_instance_name(testbed):
+    tb = testbed(["dut", "avahi"])
+    dut = tb["dut"]
+    av = tb["avahi"].start_avahi(hostname="other")
+    pub = av.publish_service("Kitchen Cam", TYPE, 9000)
+    assert pub.name == "Kitchen Cam"
+    ours = Ours(dut, "kitchen-cam", services=[["Kitchen Cam", TYPE, "8080"]])
+    assert ours.claimed("service") == "Kitchen Cam (2).%s.local" % TYPE
+    deadline = time.time() + 10
+    while True:
+        recs = {(r["name"], r["protocol"]): r for r in av.browse(TYPE)}
+        if ("Kitchen Cam (2)", "IPv4") in recs or time.time() > deadline:
+            break
+    assert recs[("Kitchen Cam", "IPv4")]["host"] == "other.local"
+    assert recs[("Kitchen Cam", "IPv4")]["port"] == 9000
+    assert recs[("Kitchen Cam (2)", "IPv4")]["host"] == "kitchen-cam.local"
+    assert recs[("Kitchen Cam (2)", "IPv4")]["port"] == 8080
+    ours.stop()
+
+
+def test_two_of_ours_probing_the_same_name_end_with_one_owner(testbed):
+    tb = testbed(["a", "b", "obs"])
+    obs = tb["obs"].start_avahi(hostname="observer")
+    one = Ours(tb["a"], "twin")
+    two = Ours(tb["b"], "twin")
+    got = sorted([one.claimed(timeout=15), two.claimed(timeout=15)])
+    assert got == ["twin-2.local", "twin.local"], got
+    owner, other = (tb["a"], tb["b"]) if one.stream.find(lambda l: l == "claimed host twin.local") else (tb["b"], tb["a"])
+    time.sleep(1.0)
+    assert obs.resolve_name("twin.local", family=4) == owner.ip4
+    assert obs.resolve_name("twin-2.local", family=4) == other.ip4
+    one.stop()
+    two.stop()
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_dig_legacy_unicast_query_answered(testbed, family):
+    tb = testbed(["dut", "client"])
+    dut = tb["dut"]
+    ours = Ours(dut, "kitchen-cam")
+    ours.claimed()
+    server = dut.ip4 if family == 4 else dut.ip6
+    rtype = "A" if family == 4 else "AAAA"
+    r = tb["client"].dig("kitchen-cam.local", rtype, server=server)
+    assert not r.timed_out, r.text
+    assert r.status == "NOERROR"
+    assert r.question == [("kitchen-cam.local.", "IN", rtype)]
+    assert [(a[0], a[3], a[4]) for a in r.answer] == [("kitchen-cam.local.", rtype, server)]
+    assert all(a[1] <= 10 for a in r.answer + r.additional)  # s6.7 TTL cap
+    ours.stop()
