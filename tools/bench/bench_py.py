@@ -65,50 +65,38 @@ def main(argv):
     table = b"".join(names.to_wire(n) for n in OUR_NAMES)
     maxrec = max(1, max(sum(int.from_bytes(p[i:i + 2], "big") for i in (4, 6, 8, 10)) for p in good))
     offsets = array("H", [0] * maxrec)
-    rows = []
-    res = {}
-
-    def row(key, what, how, fn, note=""):
-        pps = common.rate(fn, good, a.seconds)
-        res[key] = pps
-        rows.append({"key": key, "what": what, "how": how, "pps": pps, "heap": None, "note": note})
-
-    def missing(key, what, how, note):
-        res[key] = None
-        rows.append({"key": key, "what": what, "how": how, "pps": None, "heap": None, "note": note})
-
-    decode = wire.decode
-    wire.use(fastpy)
-    row("decode_py", "decode", "CPython, mdns.wire + mdns.fastpy (pure Python)", decode)
-    if fast:
-        wire.use(fast)
-        row("decode_c", "decode", "CPython, mdns.wire + mdnsfast (C extension)", decode)
-    else:
-        missing("decode_c", "decode", "CPython, mdns.wire + mdnsfast (C extension)", why_no_fast)
-
+    # (key, what, how, fn or None when not measurable here)
+    C_HOW = "CPython, mdnsfast (C extension)"
     zc_compiled = not zeroconf._protocol.incoming.__file__.endswith(".py")
 
     def zc(p):
         DNSIncoming(p).answers()
 
-    row("decode_zc", "decode", "CPython, zeroconf %s DNSIncoming+answers()%s"
-        % (zeroconf.__version__, " (Cython build)" if zc_compiled else ""), zc)
-
-    concerns = wire.concerns
+    decode, concerns = wire.decode, wire.concerns
+    specs = [
+        ("decode_py", "decode", "CPython, mdns.wire + mdns.fastpy (pure Python)", decode),
+        ("decode_c", "decode", "CPython, mdns.wire + mdnsfast (C extension)", fast and decode),
+        ("decode_zc", "decode", "CPython, zeroconf %s DNSIncoming+answers()%s"
+         % (zeroconf.__version__, " (Cython build)" if zc_compiled else ""), zc),
+        ("concerns_py", "concerns", "CPython, mdns.fastpy (pure Python)", lambda p: concerns(p, table)),
+        ("concerns_c", "concerns", C_HOW, fast and (lambda p: concerns(p, table))),
+        ("walk_py", "walk", "CPython, mdns.fastpy.walk", lambda p: fastpy.walk(p, offsets)),
+        ("walk_c", "walk", "CPython, mdnsfast.walk (C extension)", fast and (lambda p: fast.walk(p, offsets))),
+    ]
+    # wire.use() is a global switch: each row sets its backend before each timing window.
+    backend = {"decode_c": fast, "concerns_c": fast}
+    plan = []
+    for key, what, how, fn in specs:
+        if fn:
+            mod = backend.get(key) or fastpy
+            plan.append((key, fn, lambda mod=mod: wire.use(mod)))
+    res = common.measure(plan, good, a.seconds)
     wire.use(fastpy)
-    row("concerns_py", "concerns", "CPython, mdns.fastpy (pure Python)", lambda p: concerns(p, table))
-    if fast:
-        wire.use(fast)
-        row("concerns_c", "concerns", "CPython, mdnsfast (C extension)", lambda p: concerns(p, table))
-    else:
-        missing("concerns_c", "concerns", "CPython, mdnsfast (C extension)", why_no_fast)
-
-    row("walk_py", "walk", "CPython, mdns.fastpy.walk", lambda p: fastpy.walk(p, offsets))
-    if fast:
-        row("walk_c", "walk", "CPython, mdnsfast.walk (C extension)", lambda p: fast.walk(p, offsets))
-    else:
-        missing("walk_c", "walk", "CPython, mdnsfast.walk (C extension)", why_no_fast)
-    wire.use(fastpy)
+    rows = []
+    for key, what, how, fn in specs:
+        rows.append({"key": key, "what": what, "how": how, "pps": res.get(key) if fn else None,
+                     "heap": None, "note": "" if fn else why_no_fast})
+        res.setdefault(key, None)
 
     ratios = [
         ("decode: C extension / pure Python", common.ratio(res["decode_c"], res["decode_py"])),

@@ -38,20 +38,29 @@ def corpus_label(paths):
     return " ".join(os.path.relpath(p) for p in paths)
 
 
-def rate(fn, packets, seconds=1.0, repeat=3):
-    """Packets per second of fn(packet) over the corpus: best of `repeat` runs of >= seconds/repeat each."""
-    best = 0.0
-    for _ in range(repeat):
-        n = 0
-        t0 = time.perf_counter()
-        while True:
-            for p in packets:
-                fn(p)
-            n += len(packets)
-            dt = time.perf_counter() - t0
-            if dt >= seconds / repeat:
-                break
-        best = max(best, n / dt)
+def measure(plan, packets, seconds=1.5, rounds=5):
+    """Packets per second of each fn(packet) over the corpus, for plan = [(key, fn, setup), ...]
+    (setup() is called, untimed, before each of the row's timing windows; None for none).
+
+    The rows are interleaved: `rounds` rounds, each timing every row for seconds/rounds,
+    best round kept. On a shared machine the load then hits all rows alike, so ratios
+    between rows of one run stay meaningful even when the absolute figures move.
+    """
+    best = dict((row[0], 0.0) for row in plan)
+    for _ in range(rounds):
+        for key, fn, setup in plan:
+            if setup:
+                setup()
+            n = 0
+            t0 = time.perf_counter()
+            while True:
+                for p in packets:
+                    fn(p)
+                n += len(packets)
+                dt = time.perf_counter() - t0
+                if dt >= seconds / rounds:
+                    break
+            best[key] = max(best[key], n / dt)
     return best
 
 
