@@ -13,15 +13,28 @@
 #   c == 0: end (if no pointer yet) = p + 1; done;
 #   p + 1 + c > len -> "truncated"; the name so far plus this label plus the
 #     final zero > 255 bytes -> "name too long"; copy the label; p += 1 + c.
-# A wire_name argument (write_name, match table) is checked as: past its end ->
-# "truncated", a length byte > 63 -> "label too long", > 255 bytes -> "name too
-# long"; write_name also wants nothing after its final zero ("trailing data").
+# A given wire name (name_eq, write_name, each name of a match table) is
+# checked first: at each length byte c at offset o: o >= len -> "truncated";
+# c == 0 ends it; c > 63 -> "label too long"; o + 1 + c > len -> "truncated";
+# o + 1 + c >= 255 -> "name too long". name_eq and write_name also want nothing
+# after the final zero ("trailing data").
+# walk/match: len < 12 -> "truncated"; len > 0xFFFF -> "no room"; entries >
+# len(offsets) -> "bad counts" (walk only); at each entry: position == len ->
+# "bad counts", the name (read_name errors), fixed part or rdata past the end
+# -> "truncated"; finally bytes left over -> "trailing data".
+# write_name: n < 0 or n > len(starts) -> "bad counts"; the given name; pos < 0
+# or pos > len(buf) -> "no room"; every name at starts[:n] is read in buf[:pos]
+# (read_name errors); then the compression rule; the result past len(buf) ->
+# "no room". Nothing is written on error.
 
 MAX_HOPS = 16
 
 
 def read_name(buf, off):
-    n = len(buf)
+    return _read(buf, len(buf), off)
+
+
+def _read(buf, n, off):
     p = off
     end = -1
     hops = 0
@@ -97,29 +110,35 @@ def _skip_name(buf, p):
 def name_eq(buf, off, wire_name):
     """True when the name at off equals wire_name, ASCII case-insensitively.
 
-    The packet name is always checked whole (same errors as read_name);
-    wire_name is compared as bytes (a malformed one simply never matches).
+    wire_name is checked first, then the packet name whole (read_name errors).
     """
-    return read_name(buf, off)[0].lower() == bytes(wire_name).lower()
+    w = bytes(wire_name)
+    _check_one(w)
+    return read_name(buf, off)[0].lower() == w.lower()
 
 
 def _check_wire(w, p):
     # One uncompressed wire name in w at p; returns its end.
     n = len(w)
-    start = p
+    o = p
     while True:
-        if p >= n:
+        if o >= n:
             raise ValueError("truncated")
-        c = w[p]
+        c = w[o]
+        if c == 0:
+            return o + 1
         if c > 63:
             raise ValueError("label too long")
-        p += 1 + c
-        if p - start > 255:
-            raise ValueError("name too long")
-        if c == 0:
-            return p
-        if p > n:
+        if o + 1 + c > n:
             raise ValueError("truncated")
+        o += 1 + c
+        if o - p >= 255:
+            raise ValueError("name too long")
+
+
+def _check_one(w):
+    if _check_wire(w, 0) != len(w):
+        raise ValueError("trailing data")
 
 
 def _entries(buf):
@@ -127,6 +146,8 @@ def _entries(buf):
     # reported as "truncated".
     if len(buf) < 12:
         raise ValueError("truncated")
+    if len(buf) > 0xFFFF:
+        raise ValueError("no room")  # offsets are 16 bits; no datagram is this long
     qd = (buf[4] << 8) | buf[5]
     an = (buf[6] << 8) | buf[7]
     ns = (buf[8] << 8) | buf[9]
@@ -213,11 +234,11 @@ def match(buf, table):
     return mask
 
 
-def _suffixes(buf, start, found):
+def _suffixes(buf, lim, start, found):
     # Every label position reached reading the name at start (following
     # pointers), in order, with the name from there: the first one seen for a
     # given name wins (design.md's order: starts in order, positions in order).
-    w, _ = read_name(buf, start)
+    w, _ = _read(buf, lim, start)
     p = start
     k = 0
     while True:
@@ -237,14 +258,18 @@ def _suffixes(buf, start, found):
 
 def write_name(buf, pos, wire_name, starts, n):
     """Write wire_name at pos with compression against names at starts[:n]; returns the end."""
+    if n < 0 or n > len(starts):
+        raise ValueError("bad counts")
     w = bytes(wire_name)
-    e = _check_wire(w, 0)
-    if e != len(w):
-        raise ValueError("trailing data")
+    _check_one(w)
+    if pos < 0 or pos > len(buf):
+        raise ValueError("no room")
+    for i in range(n):
+        _read(buf, pos, starts[i])  # the names written so far must be sound
     found = {}
     if len(w) > 1:
         for i in range(n):
-            _suffixes(buf, starts[i], found)
+            _suffixes(buf, pos, starts[i], found)
     k = 0
     while w[k] != 0:
         t = found.get(w[k:]) if found else None
