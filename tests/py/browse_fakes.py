@@ -98,7 +98,7 @@ class Peer:
                  port=80, txt=None, addrs=("10.0.0.2", "fd77::2"), mode="all", flush=True,
                  ttl=120, ptr_ttl=4500, src=PEER):
         self.stype = stype + ".local"
-        self.inst = instance + "." + self.stype
+        self.inst = wire.names.instance(instance, self.stype)
         self.host = host
         self.port = port
         self.txt = {"path": b"/"} if txt is None else txt
@@ -160,3 +160,51 @@ class Peer:
         if self.mode == "answers":
             return [(response(ans + extra), self.src)]
         return [(response(ans, extra), self.src)]
+
+
+class FakeNet:
+    closed = False
+
+    def close(self):
+        self.closed = True
+
+
+class SimDriver:
+    """Stands in for mdns.sync.Driver over a Sim (same run_until/tick/flush/clock)."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.engine = sim.eng
+        self.net = FakeNet()
+        self.clock = lambda: sim.now
+
+    def tick(self, now=None):
+        self.sim.advance(0)
+
+    def flush(self):
+        self.sim.pump()
+
+    def run_until(self, predicate, timeout_ms):
+        end = self.sim.now + timeout_ms
+        while not predicate():
+            d = self.engine.next_deadline()
+            if d is None or d > end:
+                self.sim.advance(end - self.sim.now)
+                return predicate()
+            self.sim.advance(max(0, d - self.sim.now))
+        return True
+
+
+class Responders:
+    """A peer answering any question from a fixed record list (types, reverse)."""
+
+    def __init__(self, records, src=PEER):
+        self.records = records
+        self.src = src
+
+    def handle(self, m, now):
+        if m.is_response:
+            return ()
+        ans = [r for r in self.records for q in m.questions
+               if wire.names.fold(r.name) == wire.names.fold(q.name) and q.type in (r.type, TYPE_ANY)]
+        return [(response(ans), self.src)] if ans else ()
