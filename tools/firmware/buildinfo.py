@@ -1,15 +1,19 @@
 """Write the generated mdns/buildinfo.py that a firmware or unix build freezes.
 
 Usage: python tools/firmware/buildinfo.py OUT_DIR --board NAME [--micropython DIR_OR_VERSION]
-       [--idf DIR_OR_VERSION]
+       [--idf DIR_OR_VERSION] [--chip CHIP] [--json FILE]
+       python tools/firmware/buildinfo.py --print-version MICROPYTHON_OR_IDF_DIR
 
 Writes OUT_DIR/mdns/buildinfo.py (same names as the placeholder frozen/mdns/buildinfo.py)
 and prints the build string. frozen/manifest.py freezes it when MDNSFAST_BUILDINFO_DIR=OUT_DIR.
+With --json, the same facts go to FILE too (build/firmware/BOARD/mdnsfast-build.json): the
+release step reads the MicroPython and ESP-IDF versions of a build folder from there.
 The file is only rewritten when its content changes, so an unchanged tree does not
 trigger a rebuild of the frozen content.
 """
 import argparse
 import datetime
+import json
 import os
 import re
 import subprocess
@@ -127,13 +131,26 @@ def write(out_dir, info):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("out_dir")
-    ap.add_argument("--board", required=True)
+    ap.add_argument("out_dir", nargs="?")
+    ap.add_argument("--board")
     ap.add_argument("--micropython", default="", help="MicroPython checkout or version")
     ap.add_argument("--idf", default="", help="ESP-IDF checkout or version")
+    ap.add_argument("--chip", default="")
+    ap.add_argument("--json", help="also write the facts as JSON to this file")
+    ap.add_argument("--print-version", metavar="DIR", help="print the version of a MicroPython/ESP-IDF tree")
     a = ap.parse_args(argv)
+    if a.print_version:
+        print(component_version(a.print_version))
+        return 0
+    if not a.out_dir or not a.board:
+        ap.error("OUT_DIR and --board are required")
     info = collect(a.board, a.micropython, a.idf)
     write(a.out_dir, info)
+    if a.json:
+        facts = dict(info, chip=a.chip)
+        with open(a.json, "w") as f:
+            json.dump(facts, f, indent=2, sort_keys=True)
+            f.write("\n")
     print(info["build"])
     return 0
 

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Build one board's firmware with ESP-IDF: `make firmware BOARD=NAME` calls this.
+#   tools/firmware/build-firmware.sh BOARD
+#
+# Uses IDF_PATH and MICROPY_DIR when set (an ESP-IDF checkout, e.g. inside the
+# espressif/idf container, and a MicroPython checkout); otherwise clones the versions
+# pinned in versions.env into the cache folder (MDNSFAST_CACHE, default .cache/) and runs
+# the IDF's install.sh for the board's chip (tools go to $MDNSFAST_CACHE/espressif).
+# Output: build/firmware/BOARD/ (firmware.bin, micropython.bin, ..., mdnsfast-build.json).
+# Stops at once, saying what is missing and how to provide it, when a piece is missing
+# and cannot be fetched (no git, no network, unsupported host).
+set -eu
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BOARD=${1:-}
+# shellcheck disable=SC1091
+. "$TOP/versions.env"
+CACHE=${MDNSFAST_CACHE:-$TOP/.cache}
+OUT=${FIRMWARE_BUILD_DIR:-$TOP/build/firmware}/$BOARD
+PYTHON=${PYTHON:-python3}
+JOBS=${JOBS:-2}
+MPY_URL=${MICROPY_GIT_URL:-https://github.com/micropython/micropython.git}
+IDF_URL=${IDF_GIT_URL:-https://github.com/espressif/esp-idf.git}
+
+say() { echo "== firmware [$BOARD]: $*"; }
+die() { printf 'firmware [%s]: %s\n' "$BOARD" "$*" >&2; exit 2; }
+
+HOW_TO="Provide the missing pieces in one of these ways:
+  - an ESP-IDF $IDF_VERSION install and a MicroPython $MICROPY_VERSION checkout:
+      make firmware BOARD=$BOARD IDF_PATH=/path/to/esp-idf MICROPY_DIR=/path/to/micropython
+  - network access to github.com, so they are cloned into $CACHE (several GB once);
+  - the ESP-IDF container, with this checkout mounted (no set-up on the host):
+      docker run --rm -v \$PWD:/project -w /project espressif/idf:$IDF_VERSION ci/build-firmware.sh $BOARD"
+
+[ -n "$BOARD" ] || { echo "firmware: no board given. Boards: $("$PYTHON" "$TOP/tools/firmware/board.py" list)" >&2; exit 2; }
+CHIP=$("$PYTHON" "$TOP/tools/firmware/board.py" get "$BOARD" chip) || exit 2
+BOARD_DIR=$TOP/ports/esp32/boards/$BOARD
+say "board $BOARD_DIR (chip $CHIP), MicroPython $MICROPY_VERSION, ESP-IDF $IDF_VERSION"
+
+# ---- what is missing? (decided before anything slow happens) ----
+NEED_CLONE=""
+MISSING=""
+if [ -n "${MICROPY_DIR:-}" ]; then
+  MPY=$(cd "$MICROPY_DIR" 2>/dev/null && pwd) || die "MICROPY_DIR=$MICROPY_DIR does not exist"
+  [ -f "$MPY/ports/esp32/Makefile" ] || die "MICROPY_DIR=$MPY is not a MicroPython tree (no ports/esp32/Makefile)"
+else
+  MPY=$CACHE/micropython-$MICROPY_VERSION
+  [ -f "$MPY/ports/esp32/Makefile" ] || { NEED_CLONE="$NEED_CLONE micropython"; MISSING="$MISSING
+  - MicroPython $MICROPY_VERSION: MICROPY_DIR is not set and $MPY does not exist"; }
+fi
+if [ -n "${IDF_PATH:-}" ]; then
+  [ -f "$IDF_PATH/export.sh" ] || die "IDF_PATH=$IDF_PATH is not an ESP-IDF tree (no export.sh)"
+  IDF=$IDF_PATH
+else
+  IDF=$CACHE/esp-idf-$IDF_VERSION
+  [ -f "$IDF/export.sh" ] || { NEED_CLONE="$NEED_CLONE esp-idf"; MISSING="$MISSING
+  - ESP-IDF $IDF_VERSION: IDF_PATH is not set and $IDF does not exist"; }
+  # install.sh supports Linux (x86_64, aarch64, arm) and macOS; elsewhere use the container.
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64|Linux-aarch64|Linux-arm*|Darwin-*) ;;
+    *) die "ESP-IDF is not set (IDF_PATH) and install.sh does not support this host ($(uname -s) $(uname -m)).
+$HOW_TO" ;;
+  esac
+fi
+if [ -n "$NEED_CLONE" ]; then
+  command -v git >/dev/null 2>&1 || die "missing:$MISSING
+and git is not installed to fetch them.
+$HOW_TO"
+  say "checking that github.com is reachable (to fetch:$NEED_CLONE)"
+  probe=$(mktemp)
+  if ! GIT_TERMINAL_PROMPT=0 timeout 30 git ls-remote --exit-code "$MPY_URL" "refs/tags/$MICROPY_VERSION" >/dev/null 2>"$probe"; then
+    why=$(tail -1 "$probe" 2>/dev/null || true); rm -f "$probe"
+    die "missing:$MISSING
+and they cannot be fetched: no network (${why:-git ls-remote timed out}).
+$HOW_TO"
+  fi
+  rm -f "$probe"
+fi
+[ -f "$TOP/usermod_mdnsfast/micropython.cmake" ] || die "usermod_mdnsfast/micropython.cmake is missing: the C module cannot be built"
+mkdir -p "$CACHE"
+
+# ---- fetch what is missing ----
+case "$NEED_CLONE" in *micropython*)
+  say "fetching MicroPython $MICROPY_VERSION into $MPY"
+  rm -rf "$MPY.tmp"
+  git clone -q --depth 1 --branch "$MICROPY_VERSION" "$MPY_URL" "$MPY.tmp" || die "git clone of MicroPython failed"
+  mv "$MPY.tmp" "$MPY" ;;
+esac
+case "$NEED_CLONE" in *esp-idf*)
+  say "fetching ESP-IDF $IDF_VERSION into $IDF (with submodules; this takes a while)"
+  rm -rf "$IDF.tmp"
+  git clone -q --depth 1 --branch "$IDF_VERSION" --recursive --shallow-submodules "$IDF_URL" "$IDF.tmp" \
+    || die "git clone of ESP-IDF failed"
+  mv "$IDF.tmp" "$IDF" ;;
+esac
+if [ -z "${IDF_PATH:-}" ]; then
+  # Tools (compilers, Python env) next to the cache, not in ~/.espressif.
+  IDF_TOOLS_PATH=${IDF_TOOLS_PATH:-$CACHE/espressif}; export IDF_TOOLS_PATH
+  if [ ! -f "$IDF/.mdnsfast-installed-$CHIP" ]; then
+    say "ESP-IDF install.sh $CHIP (tools into $IDF_TOOLS_PATH)"
+    "$IDF/install.sh" "$CHIP" || die "ESP-IDF install.sh $CHIP failed (see above)"
+    touch "$IDF/.mdnsfast-installed-$CHIP"
+  fi
+fi
+
+# ---- environment ----
+say "ESP-IDF environment ($IDF/export.sh)"
+IDF_PATH=$IDF; export IDF_PATH
+# shellcheck disable=SC1091
+. "$IDF/export.sh" >"$CACHE/export-$BOARD.log" 2>&1 || { tail -20 "$CACHE/export-$BOARD.log" >&2; die "sourcing $IDF/export.sh failed; run $IDF/install.sh $CHIP"; }
+command -v idf.py >/dev/null 2>&1 || die "idf.py not on PATH after export.sh; run $IDF/install.sh $CHIP"
+IDF_V=$(idf.py --version 2>/dev/null | sed -n 's/^ESP-IDF //p')
+case "$IDF_V" in
+  "$IDF_VERSION"|"$IDF_VERSION"-*) ;;
+  *) say "warning: ESP-IDF is ${IDF_V:-unknown}, pinned is $IDF_VERSION (lockfile differences are reported by the build)" ;;
+esac
+MPY_V=$("$PYTHON" "$TOP/tools/firmware/buildinfo.py" --print-version "$MPY")
+case "$MPY_V" in "$MICROPY_VERSION"|"$MICROPY_VERSION "*) ;; *) say "warning: MicroPython is $MPY_V, pinned is $MICROPY_VERSION" ;; esac
+
+# ---- build ----
+say "mpy-cross"
+make -C "$MPY/mpy-cross" -j"$JOBS" >"$CACHE/mpy-cross.log" 2>&1 || { tail -20 "$CACHE/mpy-cross.log" >&2; die "mpy-cross failed"; }
+mkdir -p "$OUT"
+say "submodules for $CHIP"
+make -C "$MPY/ports/esp32" BOARD_DIR="$BOARD_DIR" BUILD="$OUT" submodules \
+  || die "fetching MicroPython's submodules failed (network?); run: make -C $MPY/ports/esp32 BOARD_DIR=$BOARD_DIR submodules"
+say "build info"
+MDNSFAST_BUILDINFO_DIR=$OUT/gen; export MDNSFAST_BUILDINFO_DIR
+"$PYTHON" "$TOP/tools/firmware/buildinfo.py" "$MDNSFAST_BUILDINFO_DIR" --board "$BOARD" --micropython "$MPY" --idf "${IDF_V:-$IDF}" \
+  --json "$OUT/mdnsfast-build.json" --chip "$CHIP"
+say "compile (ports/esp32, BUILD=$OUT)"
+make -C "$MPY/ports/esp32" -j"$JOBS" BOARD_DIR="$BOARD_DIR" BUILD="$OUT" \
+  USER_C_MODULES="$TOP/usermod_mdnsfast/micropython.cmake"
+say "size check against the OTA slot"
+"$PYTHON" "$TOP/tools/firmware/release.py" check --board "$BOARD" --build "$OUT"
+say "done: $OUT/firmware.bin (flash at $("$PYTHON" "$TOP/tools/firmware/board.py" get "$BOARD" flash_offset)), $OUT/micropython.bin (OTA)"
