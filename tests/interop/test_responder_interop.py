@@ -170,3 +170,56 @@ def test_dig_legacy_unicast_query_answered(testbed, family):
     assert [(a[0], a[3], a[4]) for a in r.answer] == [("kitchen-cam.local.", rtype, server)]
     assert all(a[1] <= 10 for a in r.answer + r.additional)  # s6.7 TTL cap
     ours.stop()
+
+
+# ------------------------------------------------ the MicroPython unix port (real sockets)
+import os  # noqa: E402
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MPY_UNIX = os.environ.get("MDNS_MPY_UNIX") or os.path.join(TOP, "build", "unix-standard-64", "micropython")
+
+_MPY_SCRIPT = r'''
+import sys
+sys.path[:] = [p for p in sys.path if p != ".frozen"]  # test the sources, not a frozen copy
+sys.path.insert(0, %r)
+import time
+from mdns.responder import Responder
+from mdns.service import Service
+
+def ev(e):
+    print("event", e.kind, e.fields.get("name"))
+
+r = Responder(sys.argv[1], addrs=sys.argv[2:], on_event=ev,
+              services=[Service("Mpy Cam", "_mdtest._tcp", 8080, txt={"a": b"1"})])
+print("addrs", " ".join(r.addrs))
+t0 = time.ticks_ms()
+while time.ticks_diff(time.ticks_ms(), t0) < 8000:
+    r.poll(200)
+r.close()
+print("goodbye")
+'''
+
+
+@pytest.mark.skipif(not os.path.exists(MPY_UNIX),
+                    reason="no MicroPython unix binary (make unix MICROPY_DIR=..., or MDNS_MPY_UNIX=path)")
+def test_micropython_unix_port_responder(testbed, tmp_path):
+    """net.py + sync driver on the real unix port: its sockaddrs, constants and poll."""
+    script = tmp_path / "adv.py"
+    script.write_text(_MPY_SCRIPT % os.path.join(TOP, "frozen"))
+    tb = testbed(["dut", "avahi"])
+    dut = tb["dut"]
+    av = tb["avahi"].start_avahi()
+    stream = av.browse_stream(TYPE)
+    p = dut.popen([MPY_UNIX, str(script), "mpycam", dut.ip4, dut.ip6], stdout=subprocess.PIPE,
+                  stderr=subprocess.STDOUT)
+    out = LineStream(p, name="micropython")
+    out.wait_for(lambda l: l == "event claimed mpycam.local", 10, what="claimed")
+    assert av.resolve_name("mpycam.local", family=4) == dut.ip4
+    assert av.resolve_name("mpycam.local", family=6) == dut.ip6
+    assert av.resolve_addr(dut.ip4) == "mpycam.local"
+    r = stream.wait_for(lambda e: e["event"] == "resolved" and e["name"] == "Mpy Cam", 10, what="resolved")
+    assert r["host"] == "mpycam.local" and r["port"] == 8080 and r["txt"] == ["a=1"]
+    d = tb["avahi"].dig("mpycam.local", "A", server=dut.ip4)
+    assert [(a[3], a[4]) for a in d.answer] == [("A", dut.ip4)]
+    out.wait_for(lambda l: l == "goodbye", 15, what="goodbye")
+    stream.wait_for(lambda e: e["event"] == "removed" and e["name"] == "Mpy Cam", 5, what="removed")
