@@ -12,11 +12,14 @@ endif
 export BENCH_RUN
 BENCH_DIR := $(BUILD)/bench
 BENCH_SECONDS ?= 1.5
-# The corpus: every tests/corpus/*.hex (captured traffic), else a synthetic one made with
-# python-zeroconf's DNSOutgoing. Override: make bench BENCH_CORPUS="a.hex b.hex".
-BENCH_CORPUS ?= $(or $(wildcard $(TOP)/tests/corpus/*.hex),$(BENCH_DIR)/synthetic.hex)
+# The corpus, one for every part (bench-c reads $(BENCH_CORPUS) too): every tests/corpus/*.hex
+# (captured traffic and the small synthetic set) plus a 72-datagram mix of announcements,
+# probes, queries and goodbyes built with python-zeroconf's DNSOutgoing.
+# Override: make bench BENCH_CORPUS="a.hex b.hex".
+BENCH_CORPUS ?= $(sort $(wildcard $(TOP)/tests/corpus/*.hex)) $(BENCH_DIR)/zeroconf-mix.hex
+export BENCH_CORPUS
 
-$(BENCH_DIR)/synthetic.hex: tools/bench/gen_corpus.py | $(STAMP)/venv
+$(BENCH_DIR)/zeroconf-mix.hex: tools/bench/gen_corpus.py | $(STAMP)/venv
 	@mkdir -p $(@D)
 	$(PY) tools/bench/gen_corpus.py $@
 
