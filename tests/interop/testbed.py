@@ -448,9 +448,10 @@ class Avahi:
     def _argv(self, argv):
         return ["nsenter", "-t", str(self.pid), "-n", "-m", "--"] + list(argv)
 
-    def run(self, argv, timeout=30, check=True, input=None):
-        """Run a client tool in avahi's network and mount namespace (sees its D-Bus)."""
-        return self.host._run(self._argv(argv), timeout=timeout, check=check, input=input)
+    def run(self, argv, timeout=30, check=True, input=None, timeout_ok=False):
+        """Run a client tool in avahi's network and mount namespace (sees its D-Bus).
+        timeout_ok: a timeout returns what was printed so far (returncode -9) instead of raising."""
+        return self.host._run(self._argv(argv), timeout=timeout, check=check, input=input, timeout_ok=timeout_ok)
 
     def popen(self, argv, **kw):
         return self.host._popen(self._argv(argv), **kw)
@@ -468,7 +469,7 @@ class Avahi:
         if ignore_local:
             argv.append("-l")
         argv.append(service_type if service_type else "-a")
-        r = self.run(argv, timeout=timeout, check=False)
+        r = self.run(argv, timeout=timeout, check=False, timeout_ok=True)
         recs = [parse_avahi_browse_line(line) for line in r.stdout.splitlines()]
         recs = [x for x in recs if x]
         if resolve:
@@ -484,7 +485,7 @@ class Avahi:
     def resolve_name(self, name, family=None, timeout=10):
         """avahi-resolve -n NAME -> address string or None (avahi-resolve exits 0 on failure)."""
         argv = ["avahi-resolve", "-n", name] + ({4: ["-4"], 6: ["-6"]}.get(family, []))
-        r = self.run(argv, timeout=timeout, check=False)
+        r = self.run(argv, timeout=timeout, check=False, timeout_ok=True)
         for line in r.stdout.splitlines():
             parts = line.split("\t")
             if len(parts) == 2 and parts[0].rstrip(".") == name.rstrip("."):
@@ -493,7 +494,7 @@ class Avahi:
 
     def resolve_addr(self, addr, timeout=10):
         """avahi-resolve -a ADDR -> host name or None."""
-        r = self.run(["avahi-resolve", "-a", addr], timeout=timeout, check=False)
+        r = self.run(["avahi-resolve", "-a", addr], timeout=timeout, check=False, timeout_ok=True)
         for line in r.stdout.splitlines():
             parts = line.split("\t")
             if len(parts) == 2:
@@ -502,7 +503,7 @@ class Avahi:
 
     def getent(self, name, timeout=10):
         """getaddrinfo through libnss-mdns (private nsswitch.conf) -> list of addresses."""
-        r = self.run(["getent", "ahosts", name], timeout=timeout, check=False)
+        r = self.run(["getent", "ahosts", name], timeout=timeout, check=False, timeout_ok=True)
         seen = []
         for line in r.stdout.splitlines():
             a = line.split()[0]
@@ -739,11 +740,13 @@ class Host:
             e.update(extra)
         return e
 
-    def _run(self, argv, timeout=30, check=True, input=None, env=None):
+    def _run(self, argv, timeout=30, check=True, input=None, env=None, timeout_ok=False):
         try:
             r = subprocess.run(argv, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                timeout=timeout, env=env or self.env(), start_new_session=True)
         except subprocess.TimeoutExpired as e:
+            if timeout_ok:  # the caller reads "no answer in time" from the output
+                return subprocess.CompletedProcess(argv, -9, _s(e.stdout), _s(e.stderr))
             raise TestbedError("timed out after %ss in %s: %s\nstdout: %s\nstderr: %s" % (
                 timeout, self.ns, " ".join(argv), _s(e.stdout), _s(e.stderr)))
         if check and r.returncode != 0:
@@ -758,10 +761,12 @@ class Host:
         self.tb._procs.append(p)
         return p
 
-    def run(self, argv, timeout=30, check=True, input=None, env=None):
+    def run(self, argv, timeout=30, check=True, input=None, env=None, timeout_ok=False):
         """Run argv inside this namespace (ip netns exec) -> CompletedProcess (text, captured).
-        env: extra variables (MDNS_TEST_NETNS=<ns> is always set)."""
-        return self._run(["ip", "netns", "exec", self.ns] + list(argv), timeout, check, input, self.env(env))
+        env: extra variables (MDNS_TEST_NETNS=<ns> is always set). A timeout raises
+        TestbedError, or with timeout_ok returns what was printed so far (returncode -9)."""
+        return self._run(["ip", "netns", "exec", self.ns] + list(argv), timeout, check, input, self.env(env),
+                         timeout_ok)
 
     def popen(self, argv, env=None, **kw):
         """Popen inside this namespace; tracked and stopped at teardown. text=True by default."""
