@@ -180,37 +180,51 @@ MPY_UNIX = os.environ.get("MDNS_MPY_UNIX") or os.path.join(TOP, "build", "unix-s
 
 _MPY_SCRIPT = r'''
 import sys
-sys.path[:] = [p for p in sys.path if p != ".frozen"]  # test the sources, not a frozen copy
-sys.path.insert(0, %r)
+sys.path.insert(0, %r)  # the sources, ahead of any frozen copy (asyncio stays frozen)
 import time
+import mdns.responder
 from mdns.responder import Responder
 from mdns.service import Service
+assert mdns.responder.__file__.endswith(".py"), mdns.responder.__file__
 
 def ev(e):
     print("event", e.kind, e.fields.get("name"))
 
-r = Responder(sys.argv[1], addrs=sys.argv[2:], on_event=ev,
-              services=[Service("Mpy Cam", "_mdtest._tcp", 8080, txt={"a": b"1"})])
-print("addrs", " ".join(r.addrs))
-t0 = time.ticks_ms()
-while time.ticks_diff(time.ticks_ms(), t0) < 8000:
-    r.poll(200)
-r.close()
+svc = Service("Mpy Cam", "_mdtest._tcp", 8080, txt={"a": b"1"})
+if sys.argv[1] == "sync":
+    r = Responder(sys.argv[2], addrs=sys.argv[3:], on_event=ev, services=[svc])
+    t0 = time.ticks_ms()
+    while time.ticks_diff(time.ticks_ms(), t0) < 8000:
+        r.poll(200)
+    r.close()
+else:
+    import asyncio
+
+    async def main():
+        r = Responder(sys.argv[2], addrs=sys.argv[3:], on_event=ev)
+        async with r:
+            await asyncio.sleep(1)
+            r.add_service(svc)  # added while running: probed and announced
+            await asyncio.sleep(7)
+
+    asyncio.run(main())
 print("goodbye")
 '''
 
 
 @pytest.mark.skipif(not os.path.exists(MPY_UNIX),
                     reason="no MicroPython unix binary (make unix MICROPY_DIR=..., or MDNS_MPY_UNIX=path)")
-def test_micropython_unix_port_responder(testbed, tmp_path):
-    """net.py + sync driver on the real unix port: its sockaddrs, constants and poll."""
+@pytest.mark.parametrize("mode", ["sync", "aio"])
+def test_micropython_unix_port_responder(testbed, tmp_path, mode):
+    """net.py + the sync or asyncio driver on the real unix port (its sockaddrs, constants,
+    select.poll, MicroPython asyncio)."""
     script = tmp_path / "adv.py"
     script.write_text(_MPY_SCRIPT % os.path.join(TOP, "frozen"))
     tb = testbed(["dut", "avahi"])
     dut = tb["dut"]
     av = tb["avahi"].start_avahi()
     stream = av.browse_stream(TYPE)
-    p = dut.popen([MPY_UNIX, str(script), "mpycam", dut.ip4, dut.ip6], stdout=subprocess.PIPE,
+    p = dut.popen([MPY_UNIX, str(script), mode, "mpycam", dut.ip4, dut.ip6], stdout=subprocess.PIPE,
                   stderr=subprocess.STDOUT)
     out = LineStream(p, name="micropython")
     out.wait_for(lambda l: l == "event claimed mpycam.local", 10, what="claimed")
