@@ -90,6 +90,13 @@ class Driver:
     def process(self, sock=None):
         """Call when a socket is readable (or a timer is due)."""
         now = self.clock()
+        if isinstance(sock, int):  # CPython's poll() reports file descriptors
+            for s in self.net.sockets():
+                if s.fileno() == sock:
+                    sock = s
+                    break
+            else:
+                sock = None
         if sock is not None:
             self._read(sock, now)
         else:

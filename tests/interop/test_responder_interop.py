@@ -79,6 +79,8 @@ def test_avahi_browses_resolves_service_with_txt_then_goodbye(testbed, family):
     # the subtype is browsable too
     subs = av.browse("_printer._sub." + TYPE, resolve=False)
     assert any(x["name"] == "Kitchen Cam" for x in subs), subs
+    # and the type is listed by a browse of all types (_services._dns-sd._udp, RFC 6763 s9)
+    assert any(x["type"] == TYPE for x in av.browse(None, resolve=False))
     t0 = time.time()
     assert ours.stop() == 0
     stream.wait_for(lambda e: e["event"] == "removed" and e["name"] == "Kitchen Cam", 5,

@@ -96,7 +96,7 @@ def test_sync_driver_process_feed_tick_send():
     assert part.host.live
     net.sent[:] = []
     net.inject(wire.Message(id=5, questions=[Q(HOSTN, A)]), ("10.0.0.9", 40000))  # legacy: not rate limited
-    d.process(net.a)
+    d.process(net.a.fileno())  # a file descriptor, as CPython's poll() reports it
     assert net.sent and net.sent[0][0].answers[0].data == "10.0.0.5"
     # the engine got the net's source checks
     assert eng.on_link(("10.0.0.1", 5353)) and not eng.on_link(("10.1.0.1", 5353))
