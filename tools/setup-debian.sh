@@ -2,7 +2,7 @@
 # Installs the Debian packages the test tiers need. As root it runs apt-get;
 # otherwise it lists what is missing and how to install it, and fails.
 set -eu
-PKGS="gcc make python3-venv nodejs npm clang llvm libclang-rt-14-dev \
+PKGS="gcc make python3-venv python3-dev nodejs npm clang llvm libclang-rt-14-dev \
  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc \
  gcc-xtensa-lx106 picolibc-xtensa-lx106-elf \
  iproute2 avahi-daemon avahi-utils dbus bind9-dnsutils libnss-mdns"

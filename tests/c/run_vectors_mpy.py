@@ -35,7 +35,7 @@ def main(args):
         return 1
     passed = failed = 0
     for p in paths:
-        for v in loader.load_file(p):
+        for v in loader.iter_file(p):
             try:
                 problem = loader.run_fast_vector(mdnsfast, v)
             except Exception as e:  # a TypeError etc. from the binding is a failure too
@@ -60,7 +60,7 @@ def no_alloc_check(mod, loader, paths):
     from array import array
     n = bad = 0
     for p in paths:
-        for v in loader.load_file(p):
+        for v in loader.iter_file(p):
             a = v["args"]
             op = v["op"]
             if v["error"] is not None or op == "read_name" or (op == "match" and v["expect"]["mask"] >> 30):

@@ -408,7 +408,21 @@ def writes():
     o.write()
 
 
+def seeds():
+    """The walk vectors' packets as fuzz seeds (tests/c/corpus/vec_*.bin)."""
+    import loader
+    d = os.path.join(HERE, "..", "c", "corpus")
+    os.makedirs(d, exist_ok=True)
+    for v in loader.load_file(os.path.join(HERE, "fast_walk.txt")):
+        if v["op"] == "walk" and 12 <= len(v["args"]["buf"]) <= 2048:
+            with open(os.path.join(d, "vec_%s.bin" % v["id"]), "wb") as f:
+                f.write(v["args"]["buf"])
+
+
 if __name__ == "__main__":
+    import sys
+    sys.path.insert(0, HERE)
     names()
     walks()
     writes()
+    seeds()

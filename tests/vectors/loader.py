@@ -68,8 +68,8 @@ def parse_line(line, where=""):
     return v
 
 
-def load_file(path):
-    out = []
+def iter_file(path):
+    """The vectors of one file, one at a time (small heaps: MicroPython)."""
     f = open(path)
     n = 0
     for line in f:
@@ -77,9 +77,12 @@ def load_file(path):
         line = line.strip()
         if not line or line[0] == "#":
             continue
-        out.append(parse_line(line, path + ":" + str(n)))
+        yield parse_line(line, path + ":" + str(n))
     f.close()
-    return out
+
+
+def load_file(path):
+    return list(iter_file(path))
 
 
 def fast_files(vdir=None):
