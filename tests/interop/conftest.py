@@ -33,6 +33,7 @@ def netns_ready():
         _testbed.check_environment()
     except _testbed.TestbedError as e:
         pytest.fail("interop tests cannot run: %s" % e, pytrace=False)
+    _testbed.install_sigterm_cleanup()
     return _testbed.cleanup_leftovers()
 
 

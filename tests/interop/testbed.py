@@ -1017,3 +1017,18 @@ def _atexit():
 
 
 atexit.register(_atexit)
+
+
+def install_sigterm_cleanup():
+    """On SIGTERM (e.g. a CI job timeout) tear down every live testbed, then die of SIGTERM.
+    atexit alone does not run on a signal. Only installed over the default handler."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return False
+
+    def on_term(signum, frame):
+        _atexit()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_term)
+    return True
