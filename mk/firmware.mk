@@ -77,7 +77,7 @@ unix:
 
 test-unix: unix $(STAMP)/venv
 	@echo "== test-unix: tests/c/run_vectors_mpy.py on $(UNIX_BIN)"
-	@$(PY) tests/c/run_vectors_mpy.py $(UNIX_BIN)
+	@$(UNIX_BIN) tests/c/run_vectors_mpy.py
 	@echo "== test-unix: tests/mpy/cases on $(UNIX_BIN)"
 	@$(PY) tools/firmware/unix_cases.py $(UNIX_BIN)
 

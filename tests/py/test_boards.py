@@ -222,3 +222,17 @@ def test_c_module_build_files_list_every_c_file(build_file):
     listed = {os.path.basename(s) for s in listed}
     for s in srcs:
         assert os.path.basename(s) in listed, "%s does not list %s" % (build_file, s)
+
+
+def test_ci_workflow_builds_every_board_at_the_pinned_idf():
+    env = dict(l.split("=", 1) for l in read(TOP, "versions.env").splitlines() if re.match(r"^[A-Z_]+=", l))
+    wf = read(TOP, "ci", "workflow.yml")
+    assert "image: espressif/idf:%s" % env["IDF_VERSION"] in wf
+    matrix = re.search(r"board: \[([^\]]*)\]", wf).group(1)
+    assert sorted(b.strip() for b in matrix.split(",")) == BOARDS
+    for script in re.findall(r"run: (ci/[\w.-]+\.sh)", wf):
+        path = os.path.join(TOP, script)
+        assert os.path.isfile(path) and os.access(path, os.X_OK), script
+    for step in ("ci/test.sh", "ci/build-firmware.sh ${{ matrix.board }}", "ci/check-size.sh ${{ matrix.board }}", "ci/release.sh"):
+        assert "run: " + step in wf, step
+    assert "exec make test" in read(TOP, "ci", "test.sh")

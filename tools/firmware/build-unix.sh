@@ -38,9 +38,14 @@ if [ -z "$(ls -A "$MPY/lib/mbedtls" 2>/dev/null)" ]; then
   say "lib/mbedtls missing: building without ssl"
   FLAGS="$FLAGS MICROPY_PY_SSL=0"
 fi
-# - 32-bit (ESP32-like object sizes) needs gcc-multilib and FFI off; own build folder.
+# - 32-bit (ESP32-like object sizes; heap bounds in the cases assume it): MicroPython
+#   v1.29 dropped MICROPY_FORCE_32BIT, so pass -m32 (gcc-multilib) or set
+#   UNIX_FLAGS="CROSS_COMPILE=i686-linux-gnu-"; FFI off; its own build folder.
 if [ "$BITS" = 32 ]; then
-  FLAGS="$FLAGS MICROPY_FORCE_32BIT=1 MICROPY_PY_FFI=0"
+  case "${UNIX_FLAGS:-}" in
+    *CROSS_COMPILE=*|*CFLAGS_EXTRA=*) FLAGS="$FLAGS MICROPY_PY_FFI=0" ;;
+    *) FLAGS="$FLAGS CFLAGS_EXTRA=-m32 LDFLAGS_EXTRA=-m32 MICROPY_PY_FFI=0" ;;
+  esac
 elif ! pkg-config --exists libffi 2>/dev/null; then
   say "libffi (pkg-config) not found: building without ffi"
   FLAGS="$FLAGS MICROPY_PY_FFI=0"
@@ -61,5 +66,8 @@ say "ports/unix ($FLAGS) -> $OUT"
 make -C "$MPY/ports/unix" -j"$JOBS" $FLAGS PYTHON="$PYTHON" BUILD="$OUT" \
   USER_C_MODULES="$TOP" FROZEN_MANIFEST="$TOP/ports/unix/manifest.py"
 say "check: import mdns, mdnsfast"
+if [ "$BITS" = 32 ] && [ "$("$OUT/micropython" -c 'import struct; print(struct.calcsize("P"))')" != 4 ]; then
+  die "UNIX_BITS=32 but $OUT/micropython is not a 32-bit binary"
+fi
 "$OUT/micropython" -c "import mdns, mdnsfast, mdns.buildinfo as b; print(mdns.__version__, b.BUILD)"
 echo "$OUT/micropython"
