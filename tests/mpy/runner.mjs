@@ -74,7 +74,7 @@ function copyFile(hostFile, fsFile) {
 
 if (opts.lib) {
   if (!fs.existsSync(opts.lib)) usage(`--lib ${opts.lib}: no such folder (run tests/mpy/compile.py)`);
-  copyTree(opts.lib, "/lib");
+  copyTree(fs.realpathSync(opts.lib), "/lib"); // one build, even if mpy-compile swaps the link meanwhile
 }
 for (const d of opts.dirs) {
   const k = d.lastIndexOf(":");
