@@ -15,7 +15,7 @@ from mdns.wire import (
     decode, encode,
 )
 
-from strategies import messages, name_strategy, records
+from test_wire_props import messages
 
 KNOWN = [TYPE_A, TYPE_AAAA, TYPE_PTR, TYPE_SRV, TYPE_TXT, TYPE_NSEC]
 
