@@ -7,7 +7,8 @@ Reads BENCH_DIR/*.json (format: tools/bench/common.py) whose "run" equals $BENCH
 Rows carry a "key"; the ratios below use these keys when present:
   bench-py:  decode_py decode_c decode_zc concerns_py concerns_c walk_py walk_c
   bench-mpy: decode_mpy concerns_mpy walk_mpy heap_typical
-  bench-c:   walk_native (the C core's message walk, native, no Python)
+  bench-c:   walk_native walk_match_native (the C core, native, no Python;
+             tools/bench/from_lines.py turns its text into a result file)
 """
 import glob
 import json
@@ -53,6 +54,8 @@ def main(argv):
         ("decode: CPython / MicroPython (wasm), both pure Python", common.ratio(pps("decode_py"), pps("decode_mpy"))),
         ("walk: native C core / CPython pure Python", common.ratio(pps("walk_native"), pps("walk_py"))),
         ("walk: native C core / MicroPython (wasm) pure Python", common.ratio(pps("walk_native"), pps("walk_mpy"))),
+        ("walk: native C core / C extension from CPython", common.ratio(pps("walk_native"), pps("walk_c"))),
+        ("walk+match native / concerns via C extension (binding cost)", common.ratio(pps("walk_match_native"), pps("concerns_c"))),
     ]
     common.print_ratios([(k, v) for k, v in ratios if v is not None])
     missing = [k for k, v in ratios if v is None]
