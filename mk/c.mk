@@ -23,6 +23,8 @@ c_need = command -v $(1) >/dev/null 2>&1 || { echo "$@: $(1) not found: install 
 # ---- the CPython extension for test-py (MDNS_HOST_FAST=$(HOST_FAST_DIR)) ----
 HOST_FAST_DIR := $(BUILD)/host
 HOST_FAST_LIB := $(HOST_FAST_DIR)/mdnsfast.so
+.PHONY: host-fast
+host-fast: $(HOST_FAST_LIB)
 
 $(HOST_FAST_LIB): $(FAST_SRC) $(FAST_HDR) tests/c/cpymod.c $(STAMP)/venv
 	@$(call c_need,gcc,gcc)
