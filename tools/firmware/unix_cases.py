@@ -22,6 +22,9 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MPY_TESTS = os.path.join(TOP, "tests", "mpy")
 MARK = "@@MPYTEST "
 TIMEOUT = int(os.environ.get("MPY_TIMEOUT", "600"))
+# Like the wasm runner (which grows its heap), enough room for the cases' large buffers;
+# heap figures in the cases are deltas, not affected by the total.
+HEAP = os.environ.get("UNIX_HEAP", "4M")
 
 # (case file, function): why it cannot hold on the unix port.
 NOT_ON_UNIX = {
@@ -60,7 +63,7 @@ def _check_compiled():
 
 def run_case(binary, case, shim_dir, work):
     env = dict(os.environ, MICROPYPATH=".frozen:" + shim_dir)
-    cmd = [binary, "-c", "import mpytest; mpytest.main(%r)" % case]
+    cmd = [binary, "-X", "heapsize=" + HEAP, "-c", "import mpytest; mpytest.main(%r)" % case]
     try:
         p = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=TIMEOUT)
         out, err, rc = p.stdout, p.stderr, p.returncode
