@@ -290,10 +290,14 @@ class Agent:
             return OTHER
         o = _offer.normalize(txt)
         sig = o.get("sig", "")
+        sig8 = sig[:8] or "none"
         if self._seen.get(instance) == sig:
             return _offer.SAME
         self._seen[instance] = sig
-        self.state.offer = sig[:8]
+        if self.ota == _state.ROLLED_BACK and sig8 == self.state.offer:
+            # the offer whose firmware we just rolled back from: never again
+            return ROLLBACK
+        self.state.offer = sig8
         if o.get("dev", "") != instance:
             reason = OTHER
         elif self.ota == _state.PENDING or self._job is not None:
@@ -354,7 +358,7 @@ class Agent:
         st.offer = o["sig"][:8]
         st.err = ""
         st.save()
-        self.log("wrote %d bytes to %s, heap high-water %d bytes; reset" % (length, _label(nxt), self.heap_peak))
+        self.log("wrote %d bytes to %s%s; reset" % (length, _label(nxt), (", heap high-water %d bytes" % self.heap_peak) if m0 else ""))
         self.reset()
         return _offer.OK
 

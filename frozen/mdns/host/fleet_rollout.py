@@ -131,10 +131,10 @@ class Rollout:
     # ---- following a device ----
     def _follow(self, t):
         d = self.fleet.devices.get(t.name)
-        sig8 = (t.offer or {}).get("sig", "")[:8]
+        sig8 = ((t.offer or {}).get("sig") or "")[:8] or "none"  # what the device echoes
         if d is not None:
             t.dev = d
-            ours = d.get("offer") == sig8 and sig8 != ""
+            ours = d.get("offer") == sig8
             if d["fw"] == t.image.version and d["ota"] == "valid" and (ours or t.state != "offered"):
                 self._finish(t, OK, "valid in %s" % d["slot"])
                 return

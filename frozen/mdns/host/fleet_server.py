@@ -48,14 +48,15 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 class ImageServer:
-    """ImageServer(images, host, port=0): images is {board: fleet_release.Image}."""
+    """ImageServer(images, host, port=0, handler=None): images is {board: fleet_release.Image};
+    handler: a request handler class (tests inject faults with a subclass of _Handler)."""
 
-    def __init__(self, images, host, port=0):
+    def __init__(self, images, host, port=0, handler=None):
         self.files = {}
         for board in images:
             self.files["/%s/%s" % (board, os.path.basename(images[board].path))] = images[board]
         self.host = host
-        self.httpd = _Server((host, port), _Handler)
+        self.httpd = _Server((host, port), handler or _Handler)
         self.httpd.owner = self
         self.port = self.httpd.server_address[1]
         self.lock = threading.Lock()
