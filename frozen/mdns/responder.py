@@ -66,6 +66,25 @@ def _fold(name):
     return _names.fold(name)
 
 
+def _key(r):
+    # Record.key() folds the name and builds a tuple on every call; our records are
+    # compared many times per query, so the key is computed once and kept on the record.
+    k = getattr(r, "_k", None)
+    if k is None:
+        k = r.key()
+        r._k = k
+    return k
+
+
+def _rf(r):
+    # The folded owner name, computed once per record (see _key).
+    f = getattr(r, "_f", None)
+    if f is None:
+        f = _names.fold(r.name)
+        r._f = f
+    return f
+
+
 def _rec(name, type_, data, ttl, unique):
     return wire.Record(name, type_, data, ttl=ttl, cache_flush=unique)
 
@@ -117,7 +136,7 @@ class ResponderPart:
             seen = set()
             for g in self._groups():
                 for r in g.recs:
-                    k = _fold(r.name)
+                    k = _rf(r)
                     if k not in seen:
                         seen.add(k)
                         got.append(_names.to_wire(r.name))
@@ -231,7 +250,7 @@ class ResponderPart:
                 if s._g.announced:
                     keep.add(_fold(s.type_name))
             recs = [r for r in g.recs
-                    if not (r.type == T_PTR and _fold(r.name) == _fold(SERVICES_META)
+                    if not (r.type == T_PTR and _rf(r) == _fold(SERVICES_META)
                             and _fold(r.data) in keep)]
             self._send_goodbye(recs)
         self._drop_pending(g.recs)
@@ -279,21 +298,21 @@ class ResponderPart:
     def _changed(self, g, old, now):
         if not g.announced:
             return  # still probing: the new records go out when it is claimed
-        keys = set([r.key() for r in g.recs])
+        keys = set([_key(r) for r in g.recs])
         # Unique records replaced by one of the same name and type need no goodbye:
         # the cache-flush bit on the new one removes them (s10.2).
-        flush = set([(_fold(r.name), r.type) for r in g.recs if r.cache_flush])
-        gone = [r for r in old if r.key() not in keys and (_fold(r.name), r.type) not in flush
+        flush = set([(_rf(r), r.type) for r in g.recs if r.cache_flush])
+        gone = [r for r in old if _key(r) not in keys and (_rf(r), r.type) not in flush
                 and not self._still_published(r)]
         self._send_goodbye(gone)
         self._drop_pending(gone)
         self._announce_again(g, now)
 
     def _still_published(self, r):
-        k = r.key()
+        k = _key(r)
         for g in self._groups():
             for x in g.recs:
-                if x.key() == k:
+                if _key(x) == k:
                     return True
         return False
 
@@ -429,7 +448,7 @@ class ResponderPart:
                 adds.extend(self._host_addr_recs(r.data[3]))
         self._send_response(g.recs, adds, None)
         for r in g.recs:
-            self._last_mc[r.key()] = now
+            self._last_mc[_key(r)] = now
 
     def _send_goodbye(self, recs):
         if not recs:
@@ -437,13 +456,13 @@ class ResponderPart:
         out = []
         seen = set()
         for r in recs:
-            k = r.key()
+            k = _key(r)
             if k not in seen:
                 seen.add(k)
                 out.append(wire.Record(r.name, r.type, r.data, ttl=0, cache_flush=False))
         self._send_response(out, (), None)
         for r in recs:
-            k = r.key()
+            k = _key(r)
             if k in self._last_mc:
                 del self._last_mc[k]
 
@@ -465,15 +484,15 @@ class ResponderPart:
                     self._duplicate_answer(r)
 
     def _check_conflict(self, r, now):
-        f = _fold(r.name)
+        f = _rf(r)
         for g in list(self._groups()):
             if g.state < WAIT or f != g.fold:
                 continue
             mine = g.unique
-            k = r.key()
+            k = _key(r)
             same = False
             for x in mine:
-                if x.key() == k:
+                if _key(x) == k:
                     same = True
                     break
             if same:
@@ -498,10 +517,10 @@ class ResponderPart:
 
     def _duplicate_answer(self, r):
         # s7.4: another host just multicast an answer we were about to give.
-        k = r.key()
+        k = _key(r)
         keep = []
         for x in self._pending:
-            if x.key() == k and r.ttl >= x.ttl // 2:
+            if _key(x) == k and r.ttl >= x.ttl // 2:
                 continue
             keep.append(x)
         if len(keep) != len(self._pending):
@@ -511,8 +530,8 @@ class ResponderPart:
 
     def _drop_pending(self, recs):
         if self._pending:
-            keys = set([r.key() for r in recs])
-            self._pending = [x for x in self._pending if x.key() not in keys]
+            keys = set([_key(r) for r in recs])
+            self._pending = [x for x in self._pending if _key(x) not in keys]
             if not self._pending:
                 self._pending_due = None
 
@@ -554,12 +573,12 @@ class ResponderPart:
                 continue
             asked = False
             for q in msg.questions:
-                if _fold(q.name) == g.fold:
+                if _rf(q) == g.fold:
                     asked = True
                     break
             if not asked:
                 continue
-            theirs = [r for r in msg.authorities if _fold(r.name) == g.fold]
+            theirs = [r for r in msg.authorities if _rf(r) == g.fold]
             if not theirs:
                 continue
             c = prober.tiebreak(g.unique, theirs)
@@ -574,12 +593,13 @@ class ResponderPart:
     # ------------------------------------------------------------- answering
     def _lookup(self, q, out):
         """Append (record, group) answering question q; return the group owning
-        q.name uniquely when it exists but has no record of the type (for NSEC)."""
-        f = _fold(q.name)
+        q.name uniquely when it has no record of the type asked (for NSEC, s6.1)."""
+        f = _rf(q)
         t = q.type
         if q.cls & 0x7FFF not in (C_IN, T_ANY):
             return None
         owner = None
+        found = False
         for g in self._groups():
             if not g.live:
                 continue
@@ -587,15 +607,16 @@ class ResponderPart:
             if types is not None:
                 owner = g
             for r in g.recs:
-                if (t == T_ANY or r.type == t) and _fold(r.name) == f:
+                if (t == T_ANY or r.type == t) and _rf(r) == f:
+                    found = True
                     dup = False
                     for x in out:
-                        if x[0].key() == r.key():
+                        if _key(x[0]) == _key(r):
                             dup = True
                             break
                     if not dup:
                         out.append((r, g))
-        return owner
+        return None if found or t == T_ANY else owner
 
     def _nsec(self, g, name):
         types = g.owners.get(_fold(name))
@@ -606,10 +627,10 @@ class ResponderPart:
         # s12 / RFC 6763 s12: PTR -> SRV, TXT, addresses; SRV -> addresses;
         # A <-> AAAA (or NSEC when we have no address of the other family).
         adds = []
-        keys = set([r.key() for r in answers])
+        keys = set([_key(r) for r in answers])
 
         def add(r):
-            k = r.key()
+            k = _key(r)
             if k not in keys:
                 keys.add(k)
                 adds.append(r)
@@ -627,7 +648,7 @@ class ResponderPart:
                 for a in self._host_addr_recs(r.data[3]):
                     add(a)
         for r in answers:
-            if r.type in (T_A, T_AAAA) and _fold(r.name) == self.host.fold and self.host.live:
+            if r.type in (T_A, T_AAAA) and _rf(r) == self.host.fold and self.host.live:
                 other = T_AAAA if r.type == T_A else T_A
                 have = [a for a in self.host.unique if a.type == other]
                 for a in have:
@@ -640,9 +661,8 @@ class ResponderPart:
         ans = []
         nsec_names = []
         for q in questions:
-            n0 = len(ans)
             owner = self._lookup(q, ans)
-            if owner is not None and len(ans) == n0 and q.type != T_ANY:
+            if owner is not None:
                 # s6.1: the name is ours but has no record of that type.
                 nsec_names.append((owner, q.name))
         if known:
@@ -650,10 +670,10 @@ class ResponderPart:
             keep = []
             for ent in ans:
                 r = ent[0]
-                k = r.key()
+                k = _key(r)
                 hit = False
                 for x in known:
-                    if x.ttl >= r.ttl // 2 and x.key() == k:
+                    if x.ttl >= r.ttl // 2 and _key(x) == k:
                         hit = True
                         break
                 if not hit:
@@ -662,7 +682,8 @@ class ResponderPart:
         recs = [e[0] for e in ans]
         for owner, name in nsec_names:
             n = self._nsec(owner, name)
-            if not any(x.key() == n.key() for x in known or ()):
+            k = _key(n)
+            if not any(_key(x) == k for x in known or ()) and not any(_key(x) == k for x in recs):
                 recs.append(n)
         if not recs:
             return
@@ -676,11 +697,11 @@ class ResponderPart:
         for r in recs:
             qu = False
             for q in () if probe else questions:  # probe defence is always multicast
-                if q.unicast and _fold(q.name) == _fold(r.name):
+                if q.unicast and _rf(q) == _rf(r):
                     qu = True
                     break
             if qu:
-                last = self._last_mc.get(r.key())
+                last = self._last_mc.get(_key(r))
                 if last is not None and now - last < r.ttl * 250:
                     unicast.append(r)
                     continue
@@ -697,7 +718,7 @@ class ResponderPart:
         if shared and not probe:
             # s6: shared answers wait 20-120 ms; later queries join the same packet.
             for r in multi:
-                if not any(x.key() == r.key() for x in self._pending):
+                if not any(_key(x) == _key(r) for x in self._pending):
                     self._pending.append(r)
             due = now + self.eng.rand(SHARED_DELAY[0], SHARED_DELAY[1])
             if self._pending_due is None or due < self._pending_due:
@@ -708,7 +729,7 @@ class ResponderPart:
     def _send_multicast(self, recs, now, limit):
         out = []
         for r in recs:
-            last = self._last_mc.get(r.key())
+            last = self._last_mc.get(_key(r))
             if last is not None and now - last < limit:
                 continue  # s6: once per second per record
             out.append(r)
@@ -716,7 +737,7 @@ class ResponderPart:
             return
         self._send_response(out, self._additionals(out), None)
         for r in out:
-            self._last_mc[r.key()] = now
+            self._last_mc[_key(r)] = now
 
     def _send_legacy(self, questions, recs, src, qid):
         # s6.7: id and questions echoed, TTL at most 10 s, no cache-flush bit.
