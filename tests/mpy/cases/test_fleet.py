@@ -183,3 +183,115 @@ def test_download_refusals_leave_reasons():
     eq(e.reason, "sha256")
     e = raises(writer.WriteError, _download, _image(11 * BLOCK), part)
     eq(e.reason, "size")
+
+
+# ---- the agent itself on MicroPython: a two-slot RAM flash with the bootloader rule
+class _Flash:
+    def __init__(self, nblocks):
+        self.slots = {"ota_0": RamPartition(nblocks), "ota_1": RamPartition(nblocks)}
+        self.running = "ota_0"
+        self.boot = "ota_0"
+        self.states = {"ota_0": "valid", "ota_1": "empty"}
+
+    def reset(self):
+        b = self.boot
+        if self.states[b] == "new":
+            self.states[b] = "pending-verify"
+        elif self.states[b] == "pending-verify":
+            self.states[b] = "aborted"
+            b = self.boot = "ota_0" if b == "ota_1" else "ota_1"
+        self.running = b
+
+    def partition_class(self):
+        flash = self
+
+        class P:
+            RUNNING = 1
+
+            def __init__(self, id):
+                self.label = flash.running if id == 1 else id
+                self.ram = flash.slots[self.label]
+
+            def info(self):
+                return (0, 0x10, 0, self.ram.n * BLOCK, self.label, False)
+
+            def get_next_update(self):
+                return P("ota_1" if self.label == "ota_0" else "ota_0")
+
+            def ioctl(self, op, arg):
+                return self.ram.ioctl(op, arg)
+
+            def writeblocks(self, i, buf):
+                assert self.label != flash.running
+                self.ram.writeblocks(i, buf)
+
+            def readblocks(self, i, buf):
+                self.ram.readblocks(i, buf)
+
+            def set_boot(self):
+                flash.boot = self.label
+                flash.states[self.label] = "new"
+
+            @staticmethod
+            def mark_app_valid_cancel_rollback():
+                flash.states[flash.running] = "valid"
+
+        return P
+
+
+def _agent(flash, version, resets, veto=None):
+    from mdns.fleet import agent
+
+    return agent.Agent(None, name="d1", board="B1", version=version, chip="esp32", key=KEY,
+                       state_path="/fleet-test.json", partition=flash.partition_class(),
+                       reset=lambda: resets.append(1), veto=veto, watchdog_ms=1000, clock=lambda: _NOW[0],
+                       log=lambda m: None)
+
+
+_NOW = [0]
+
+
+def test_agent_upgrade_then_rollback_on_micropython():
+    import os
+
+    try:
+        os.remove("/fleet-test.json")
+    except OSError:
+        pass
+    flash = _Flash(8)
+    resets = []
+    a = _agent(flash, "0.1.0", resets)
+    txt = dict(a.txt())
+    eq(txt["slot"], "ota_0")
+    eq(txt["ota"], "valid")
+    img = _image(5 * BLOCK + 7)
+    sha = binascii.hexlify(hashlib.sha256(img).digest()).decode()
+    o = offer.make(KEY, "d1", "B1", "0.2.0", len(img), sha, "http://10.0.0.1:8080/x.bin")
+    head = b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(img)
+    a.connect = lambda h, p, t: FakeSock(head, img)
+    eq(a.on_offer("d1", o, delay_ms=None), "ok")
+    eq(len(resets), 1)
+    eq(flash.boot, "ota_1")
+    eq(bytes(flash.slots["ota_1"].mv[: len(img)]), bytes(img))
+    flash.reset()
+    b = _agent(flash, "0.2.0", resets, veto=lambda: "selftest")
+    eq(dict(b.txt())["ota"], "pending-verify")
+    assert not b.confirm()
+    _NOW[0] = 1000
+    b.tick()  # probation over: reset without marking valid
+    eq(len(resets), 2)
+    flash.reset()
+    c = _agent(flash, "0.1.0", resets)
+    t = dict(c.txt())
+    eq((t["slot"], t["ota"], t["last_error"]), ("ota_0", "rolled-back", "rollback"))
+    # the same offer is not tried again after the rollback
+    c.connect = lambda h, p, t: FakeSock(head, img)
+    eq(c.on_offer("d1", o, delay_ms=None), "rollback")
+    eq(len(resets), 2)
+    # a wrong signature is refused and reported
+    o2 = dict(o)
+    o2["v"] = "0.3.0"
+    o2["sig"] = "ab" * 32
+    eq(c.on_offer("d1", o2, delay_ms=None), "signature")
+    eq(dict(c.txt())["last_error"], "signature")
+    eq(flash.boot, "ota_0")
