@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -29,13 +30,38 @@ def case_functions(path):
 
 PARAMS = [(os.path.basename(c), fn) for c in CASES for fn in case_functions(c)]
 
+JOBS = int(os.environ.get("MPY_JOBS", "2"))
 _results = {}
 
 
+@pytest.fixture(scope="session")
+def mpy_reports(request, mpy_env, mpy_heap_notes):
+    """Run every case file the session selected, MPY_JOBS node processes at a time."""
+    cases = []
+    for item in request.session.items:
+        cs = getattr(item, "callspec", None)
+        if cs and "case" in cs.params and cs.params["case"] not in cases:
+            cases.append(cs.params["case"])
+    with ThreadPoolExecutor(max_workers=max(1, JOBS)) as pool:
+        for case, rep in zip(cases, pool.map(lambda c: _run(mpy_env, c), cases)):
+            _results[case] = rep
+    for case in cases:
+        rep = _results[case]
+        if rep["heap"]:
+            mpy_heap_notes.append((case, rep["heap"]["total"], rep["heap"]["initial"]))
+    return _results
+
+
 def run_case(env, case, heap_notes):
-    """Run one case file in MicroPython once per session; return its parsed report."""
-    if case in _results:
-        return _results[case]
+    """The parsed report of one case file (run by mpy_reports, or now if it was not)."""
+    if case not in _results:
+        _results[case] = _run(env, case)
+        if _results[case]["heap"]:
+            heap_notes.append((case, _results[case]["heap"]["total"], _results[case]["heap"]["initial"]))
+    return _results[case]
+
+
+def _run(env, case):
     path = os.path.join(HERE, "cases", case)
     cmd = [env.node, env.runner, "--lib", env.lib, "--heap", str(env.heap_kib),
            "--dir", env.vectors + ":/vectors", "--dir", env.corpus + ":/corpus", "--case", path]
@@ -56,9 +82,6 @@ def run_case(env, case, heap_notes):
                 rep[kind] = rec
         else:
             rep["other"].append(line)
-    if rep["heap"]:
-        heap_notes.append((case, rep["heap"]["total"], rep["heap"]["initial"]))
-    _results[case] = rep
     return rep
 
 
@@ -79,12 +102,12 @@ def _load_failure(rep):
     if not rep["import"]["ok"]:
         return "case file failed at import in MicroPython:\n%s" % rep["import"]["error"]
     if rep["total"] is None:
-        return "runner stopped before the total (exit status %s)" % (rep["rc"],)
+        return "runner stopped before the end of the file (%s)" % (rep["rc"] if isinstance(rep["rc"], str) else "exit status %s" % rep["rc"],)
     return None
 
 
 @pytest.mark.parametrize("case", [os.path.basename(c) for c in CASES])
-def test_case_file(mpy_env, mpy_heap_notes, case):
+def test_case_file(mpy_env, mpy_heap_notes, mpy_reports, case):
     """The case file loads in MicroPython and every function it defines was run."""
     rep = run_case(mpy_env, case, mpy_heap_notes)
     why = _load_failure(rep)
@@ -97,14 +120,14 @@ def test_case_file(mpy_env, mpy_heap_notes, case):
 
 
 @pytest.mark.parametrize("case,name", PARAMS, ids=["%s::%s" % p for p in PARAMS])
-def test_mpy(mpy_env, mpy_heap_notes, case, name):
+def test_mpy(mpy_env, mpy_heap_notes, mpy_reports, case, name):
     rep = run_case(mpy_env, case, mpy_heap_notes)
-    why = _load_failure(rep)
-    if why:
-        pytest.fail(why, pytrace=False)
     rec = rep["tests"].get(name)
     if rec is None:
-        pytest.fail("%s was not run by MicroPython\n%s" % (name, _context(rep)), pytrace=False)
+        # Not reported: the file failed at import, the runtime crashed or timed out before
+        # (or while) running this function.
+        why = _load_failure(rep) or "%s was not run by MicroPython" % name
+        pytest.fail("%s\n%s" % (why, _context(rep)), pytrace=False)
     if not rec["ok"]:
         pytest.fail("failed in MicroPython:\n%s" % rec["error"], pytrace=False)
 
