@@ -5,6 +5,9 @@
 # BENCH_RUN; bench-report prints them together with ratios measured in the same run.
 .PHONY: bench-py bench-mpy bench-report
 BENCH_PARTS += bench-py bench-mpy bench-report
+# $$(...) in prerequisites below is expanded after every mk file is read (HOST_FAST_LIB
+# comes from mk/c.mk, the other parts' names from theirs).
+.SECONDEXPANSION:
 
 ifndef BENCH_RUN
 BENCH_RUN := $(shell date -u +%Y%m%dT%H%M%S)-$(shell echo $$$$)
@@ -23,7 +26,7 @@ $(BENCH_DIR)/zeroconf-mix.hex: tools/bench/gen_corpus.py | $(STAMP)/venv
 	@mkdir -p $(@D)
 	$(PY) tools/bench/gen_corpus.py $@
 
-bench-py: $(STAMP)/venv $(BENCH_CORPUS) $(HOST_FAST_LIB)
+bench-py: $(STAMP)/venv $(BENCH_CORPUS) $$(HOST_FAST_LIB)
 	@echo "== bench-py: CPython, ours (pure Python, C extension) vs python-zeroconf"
 	MDNS_HOST_FAST=$(HOST_FAST_DIR) $(PY) tools/bench/bench_py.py --seconds $(BENCH_SECONDS) --json $(BENCH_DIR)/bench-py.json $(BENCH_CORPUS)
 
@@ -31,7 +34,6 @@ bench-mpy: $(STAMP)/venv $(STAMP)/npm mpy-compile $(BENCH_CORPUS)
 	@echo "== bench-mpy: MicroPython $(MPY_WASM_VERSION) (WebAssembly), pure Python from .mpy"
 	$(PY) tools/bench/run_mpy.py --lib $(MPY_LIB) --seconds $(BENCH_SECONDS) --json $(BENCH_DIR)/bench-mpy.json $(BENCH_CORPUS)
 
-# Runs after every other part (secondary expansion sees BENCH_PARTS from all mk files).
-.SECONDEXPANSION:
+# Runs after every other part.
 bench-report: $$(filter-out bench-report,$$(BENCH_PARTS))
 	@$(PY) tools/bench/report.py $(BENCH_DIR)
