@@ -285,3 +285,25 @@ def test_image_header_roundtrip():
     assert len(img) == 5000
     assert read_image(img) == {"board": "B9", "version": "1.2.3-rc1", "flags": ["novalid"]}
     assert read_image(b"\x00" * 5000) is None
+
+
+def test_rolled_back_offer_is_not_retried_after_reset(dev):
+    o = signed(NEW)
+    dev.run_offer(o, FakeSock(http_reply(NEW)))
+    dev.flash.reset()
+    dev.flash.reset()  # crashed before marking valid: the bootloader goes back
+    dev.boot()
+    assert dev.txt()["ota"] == "rolled-back" and dev.txt()["offer"] == o["sig"][:8]
+    dev.agent.connect = connector(FakeSock(http_reply(NEW)))
+    assert dev.agent.on_offer("dev1", o, delay_ms=None) == "rollback"
+    assert dev.resets == 1 and dev.agent.connect.calls == []
+    # a new offer (another signature) is acted on
+    o2 = signed(NEW, url="http://10.0.0.1:8081/B1/micropython.bin")
+    assert dev.agent.on_offer("dev1", o2, delay_ms=None) == "ok" and dev.resets == 2
+
+
+def test_offer_echo_in_txt(dev):
+    o = signed(NEW)
+    del o["sig"]
+    dev.run_offer(o, FakeSock(b""))
+    assert dev.txt()["offer"] == "none" and dev.txt()["last_error"] == "unsigned"
