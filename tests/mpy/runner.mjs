@@ -6,9 +6,15 @@
 //   --lib DIR     copied to /lib (on sys.path): the .mpy package from tests/mpy/compile.py
 //   --dir A:B     host folder A copied to B in the wasm FS (e.g. tests/vectors:/vectors)
 //   --heap KIB    initial MicroPython heap (the port grows it when full; default 512)
-//   --case FILE   a test case file: mpytest.main() runs its test_* functions and prints
-//                 one "@@MPYTEST {json}" line per function and a total
-//   --script FILE run FILE as __main__ with sys.argv = [FILE, ARGS...] (benchmarks)
+//   --case FILE   a test case file: mpytest.load() runs its top level, then mpytest.run_one()
+//                 each test_* function (one top-level call each: the port collects garbage
+//                 only between such calls), printing one "@@MPYTEST {json}" line per function
+//                 and a total
+//   --script FILE run FILE at the top level with sys.argv = [FILE, ARGS...] (benchmarks); if it
+//                 defines __step__(), call that again and again until it returns a false value
+//
+// In both modes the module `jsclock` (now() = performance.now(), ms as a float) is importable,
+// and `mpytest` (tests/mpy/mpytest.py) is on sys.path.
 //
 // Exit status: 0 when MicroPython returned normally, 2 on an uncaught Python error, 3 on usage.
 // Pass/fail of cases is read from the @@MPYTEST lines by tests/mpy/test_mpy.py, not from the status.
