@@ -23,6 +23,7 @@ class _Inst:
         self.told_unresolved = False
         self.last = None  # (host, port, addresses, txt) as last reported
         self.last_snap = None  # the same, comparable
+        self.ptr_key = None  # key of the PTR record that lists it
         self.host = None  # SRV target we watch
         self.asked = []  # [(name, type)] asked via the querier
         self.iface = None
@@ -69,7 +70,7 @@ class BrowserPart:
         self.q.ask(self.ptr_name, wire.TYPE_PTR)  # first QU after 20-120 ms, then backoff
         # instances already cached (another browser of the same engine saw them)
         for r in self.cache.get(self.ptr_name, wire.TYPE_PTR):
-            self._track(r.data, None)
+            self._track(r.data, None, r.key())
 
     def instances(self):
         """Resolved instances as dicts (same fields as the events)."""
@@ -140,7 +141,7 @@ class BrowserPart:
         if t == wire.TYPE_PTR:
             if f == self._ptr_fold:
                 if kind == "added":
-                    self._track(rec.data, now)
+                    self._track(rec.data, now, rec.key())
                 else:
                     k = _names.fold(rec.data)
                     if k in self._inst and k not in self._dirty:
@@ -160,11 +161,13 @@ class BrowserPart:
 
     _why = "expired"
 
-    def _track(self, name, now):
+    def _track(self, name, now, ptr_key):
         k = _names.fold(name)
         if k in self._inst:
+            self._inst[k].ptr_key = ptr_key
             return k
         i = _Inst(name, now)  # now None: set at the next tick
+        i.ptr_key = ptr_key
         self._inst[k] = i
         self.cache.want(name, wire.TYPE_SRV)
         self.cache.want(name, wire.TYPE_TXT)
@@ -257,12 +260,7 @@ class BrowserPart:
             i = self._inst.get(k)
             if i is None:
                 continue
-            listed = False
-            for r in self.cache.get(self.ptr_name, wire.TYPE_PTR, now):
-                if _names.fold(r.data) == k:
-                    listed = True
-                    break
-            if not listed:
+            if self.cache.alive(i.ptr_key, now) is None:
                 if i.state == _UP:
                     f = self._fields(i, now)
                     self._last_known(i, f)

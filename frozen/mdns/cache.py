@@ -53,6 +53,8 @@ class Cache:
         self._next = None  # cached deadline; None = recompute
         self._dirty_deadline = True
         self._changed = False
+        self._busy = 0  # inside a packet or timer round: interest changes wait for its end
+        self._interest_dirty = False
 
     def __len__(self):
         return len(self._e)
@@ -75,7 +77,15 @@ class Cache:
         if eng is not None and src is not None and not eng.on_link(src):
             return  # s11: only sources on the local link
         iface = src[2] if src is not None and len(src) > 2 else None
-        recs = list(msg.answers) + list(msg.additionals)
+        self._busy += 1
+        try:
+            self._ingest(msg, now, iface)
+        finally:
+            self._busy -= 1
+        self._batch(now)
+
+    def _ingest(self, msg, now, iface):
+        recs = msg.answers + msg.additionals
         # s10.2: a unique record (cache-flush bit) flushes the others of its
         # name/type/class received more than a second ago. Done before inserting
         # so records of this very packet are never flushed by each other.
@@ -96,13 +106,20 @@ class Cache:
                         self._dying(e, now, "flushed")
         for r in recs:
             self.add(r, now, iface)
-        self._batch(now)
 
     def on_query(self, msg, src, now):
         # POOF bookkeeping is done by the querier, which knows our own queries.
         pass
 
     def tick(self, now):
+        self._busy += 1
+        try:
+            self._tick(now)
+        finally:
+            self._busy -= 1
+        self._batch(now)
+
+    def _tick(self, now):
         due = None
         gone = None
         for key in self._e:
@@ -133,7 +150,6 @@ class Cache:
                 self._remove(key, why, now)
         if due and self.on_refresh is not None:
             self.on_refresh(due, now)
-        self._batch(now)
 
     def deadline(self):
         if not self._dirty_deadline:
@@ -218,6 +234,13 @@ class Cache:
             if (now is None or e[_EXP] > now) and (flushed or e[_WHY] != "flushed"):
                 out.append(e[_REC])
 
+    def alive(self, key, now=None):
+        """The cached record with this key (wire.Record.key()) if it is live and not flushed."""
+        e = self._e.get(key)
+        if e is None or (now is not None and e[_EXP] <= now) or e[_WHY] == "flushed":
+            return None
+        return e[_REC]
+
     def entry_iface(self, rec):
         e = self._e.get(rec.key())
         return e[_IFACE] if e is not None else None
@@ -267,8 +290,7 @@ class Cache:
         if w is None:
             self._wants[nt] = [1, to_wire(name)]
             self._dirty_deadline = True
-            if self.engine is not None:
-                self.engine.interest_changed()
+            self.interest_changed()
         else:
             w[0] += 1
 
@@ -281,8 +303,17 @@ class Cache:
         if w[0] <= 0:
             del self._wants[nt]
             self._dirty_deadline = True
-            if self.engine is not None:
-                self.engine.interest_changed()
+            self.interest_changed()
+
+    def interest_changed(self):
+        """Tell the engine that the names we (or the querier) listen for changed; inside a
+        packet or timer round this waits for its end, so the engine's name table is
+        rebuilt once per round rather than once per record."""
+        if self._busy:
+            self._interest_dirty = True
+        elif self.engine is not None:
+            self._interest_dirty = False
+            self.engine.interest_changed()
 
     def _wanted(self, nt):
         return nt in self._wants or (nt[0], wire.TYPE_ANY) in self._wants
@@ -346,8 +377,14 @@ class Cache:
     def _batch(self, now):
         if self._changed:
             self._changed = False
-            for fn in self.listeners:
-                fn("batch", None, now)
+            self._busy += 1
+            try:
+                for fn in self.listeners:
+                    fn("batch", None, now)
+            finally:
+                self._busy -= 1
+        if self._interest_dirty:
+            self.interest_changed()
 
 
 def _cls_of(recs, nt):

@@ -44,12 +44,12 @@ class Querier:
     # ---- clients (browsers, lookups) ----
     def add_client(self, c):
         self._clients = self._clients + [c]
-        self.engine.interest_changed()
+        self.cache.interest_changed()
 
     def remove_client(self, c):
         # rebinding (not list.remove) keeps a loop over the old list valid
         self._clients = [x for x in self._clients if x is not c]
-        self.engine.interest_changed()
+        self.cache.interest_changed()
 
     # ---- continuous questions ----
     def ask(self, name, type, qu=True, delay=None):
@@ -63,7 +63,7 @@ class Querier:
         q = _Q(name, type, qu)
         q.delay = delay
         self._qs[k] = q
-        self.engine.interest_changed()
+        self.cache.interest_changed()
         return q
 
     def unask(self, name, type):
@@ -74,7 +74,7 @@ class Querier:
         q.refs -= 1
         if q.refs <= 0:
             del self._qs[k]
-            self.engine.interest_changed()
+            self.cache.interest_changed()
 
     def asking(self, name, type):
         return (fold(name), type) in self._qs

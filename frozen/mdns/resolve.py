@@ -182,7 +182,7 @@ class ServiceLookup:
             host = srv.data[3]
             if self._host is None:
                 self._host = host
-                self.q.engine.interest_changed()
+                self.cache.interest_changed()
             if not recs:
                 self._ask(host, wire.TYPE_A)
                 self._ask(host, wire.TYPE_AAAA)
