@@ -43,20 +43,20 @@ def mpy_env():
     return env
 
 
-# One line per case file at the end of the run: how much heap MicroPython used.
-_heap_notes = []
+# Figures to print at the end of the run: (case, label, value, unit) tuples -- how far
+# each case file's heap grew and whatever cases report with mpytest.note().
+_notes = []
 
 
 @pytest.fixture(scope="session")
 def mpy_heap_notes():
-    """A list test_mpy.py appends (case, heap_total, heap_initial) to."""
-    return _heap_notes
+    """The list test_mpy.py appends (case, label, value, unit) figures to."""
+    return _notes
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not _heap_notes:
+    if not _notes:
         return
-    terminalreporter.write_sep("-", "MicroPython heap per case file (the port grows it when a collection cannot make room)")
-    for case, total, initial in sorted(_heap_notes):
-        grew = " (grew past the initial %d KiB)" % (initial // 1024) if total > initial else ""
-        terminalreporter.write_line("%-28s heap %7d bytes%s" % (case, total, grew))
+    terminalreporter.write_sep("-", "MicroPython figures (WebAssembly port; measurements, not checks)")
+    for case, label, value, unit in _notes:
+        terminalreporter.write_line("%-20s %-48s %10s %s" % (case, label, value, unit))

@@ -3,7 +3,7 @@
 #
 # runner.mjs puts the compiled package in /lib, the vectors in VECTORS_DIR and this file
 # in /harness, then calls main(case_path). Cases import helpers from here:
-#     from mpytest import VECTORS_DIR, vector, read_hex, heap, raises, eq
+#     from mpytest import VECTORS_DIR, vector, read_hex, heap, raises, eq, note
 # See tests/mpy/README.md.
 import gc
 import io
@@ -63,6 +63,11 @@ def eq(got, want, what=""):
     """assert got == want, with both values in the message (MicroPython's assert has none)."""
     if got != want:
         raise AssertionError("%s%r != %r" % (what + ": " if what else "", got, want))
+
+
+def note(label, value, unit=""):
+    """A figure to show in the pytest summary of `make test-mpy` (a measurement, not a check)."""
+    _emit("note", label=label, value=value, unit=unit)
 
 
 def _emit(kind, **fields):

@@ -46,9 +46,7 @@ def mpy_reports(request, mpy_env, mpy_heap_notes):
         for case, rep in zip(cases, pool.map(lambda c: _run(mpy_env, c), cases)):
             _results[case] = rep
     for case in cases:
-        rep = _results[case]
-        if rep["heap"]:
-            mpy_heap_notes.append((case, rep["heap"]["total"], rep["heap"]["initial"]))
+        _note(mpy_heap_notes, case, _results[case])
     return _results
 
 
@@ -56,9 +54,19 @@ def run_case(env, case, heap_notes):
     """The parsed report of one case file (run by mpy_reports, or now if it was not)."""
     if case not in _results:
         _results[case] = _run(env, case)
-        if _results[case]["heap"]:
-            heap_notes.append((case, _results[case]["heap"]["total"], _results[case]["heap"]["initial"]))
+        _note(heap_notes, case, _results[case])
     return _results[case]
+
+
+def _note(notes, case, rep):
+    if rep["heap"]:
+        total, initial = rep["heap"]["total"], rep["heap"]["initial"]
+        if total > initial:
+            notes.append((case, "heap grew past the initial %d KiB to" % (initial // 1024), total, "bytes"))
+        else:
+            notes.append((case, "heap within the initial %d KiB" % (initial // 1024), "", ""))
+    for n in rep["notes"]:
+        notes.append((case, n["label"], n["value"], n.get("unit", "")))
 
 
 def _run(env, case):
@@ -71,13 +79,16 @@ def _run(env, case):
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
         err, rc = "", "timeout after %ds (MPY_TIMEOUT)" % TIMEOUT
-    rep = {"tests": {}, "import": None, "total": None, "crash": None, "heap": None, "other": [], "stderr": err, "rc": rc}
+    rep = {"tests": {}, "import": None, "total": None, "crash": None, "heap": None, "notes": [], "other": [],
+           "stderr": err, "rc": rc}
     for line in out.splitlines():
         if line.startswith(MARK):
             rec = json.loads(line[len(MARK):])
             kind = rec.get("kind")
             if kind == "test":
                 rep["tests"][rec["name"]] = rec
+            elif kind == "note":
+                rep["notes"].append(rec)
             elif kind in ("import", "total", "crash", "heap"):
                 rep[kind] = rec
         else:

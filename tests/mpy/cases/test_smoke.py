@@ -3,7 +3,7 @@ import gc
 import sys
 
 import mdns
-from mpytest import VECTORS_DIR, eq, heap, raises, read_hex, vector
+from mpytest import CORPUS_DIR, VECTORS_DIR, eq, heap, note, raises, read_hex, vector
 
 
 def test_is_micropython():
@@ -125,3 +125,31 @@ def test_read_hex():
     with open("/tmp_hex.hex", "w") as f:
         f.write("# comment\n\n00 01 ff  # trailing comment\nC00C\n")
     eq(read_hex("/tmp_hex.hex"), [b"\x00\x01\xff", b"\xc0\x0c"])
+
+
+def test_corpus_decodes_with_heap_figure():
+    # The captured corpus (tests/corpus/*.hex) through the compiled codec: every datagram
+    # decodes or raises ValueError (nothing else), and the heap per decode is reported.
+    import os
+
+    from mdns import wire
+
+    files = [f for f in os.listdir(CORPUS_DIR) if f.endswith(".hex")]
+    assert files, "no tests/corpus/*.hex"
+    packets = []
+    for f in files:
+        packets.extend(read_hex(CORPUS_DIR + "/" + f))
+    sizes, rejected = [], 0
+    for p in packets:
+        try:
+            n, _ = heap(lambda: wire.decode(p))
+            sizes.append((len(p), n, p))
+        except ValueError:
+            rejected += 1
+    assert len(sizes) >= len(packets) * 9 // 10, (len(sizes), len(packets))
+    resp = sorted([s for s in sizes if s[2][2] & 0x80 and (s[2][6] << 8 | s[2][7])])
+    size, n, p = resp[len(resp) // 2]
+    note("decode heap, typical response (%d B)" % size, n, "bytes")
+    allocs = sorted(s[1] for s in sizes)
+    note("decode heap, median / max over %d datagrams" % len(sizes), "%d / %d" % (allocs[len(allocs) // 2], allocs[-1]), "bytes")
+    note("corpus datagrams rejected as malformed", rejected, "")
