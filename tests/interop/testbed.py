@@ -807,6 +807,12 @@ class Host:
                 "+tries=1", "+norecurse"] + list(extra)
         return DigResult(self.run(argv, timeout=timeout + 10, check=False))
 
+    def capture(self, path, capture_filter="udp port 5353"):
+        """tshark -w PATH on this host's veth0 (pcapng; what this host sends and receives).
+        Stop it with tb.stop_process(p) before reading the file. tb.sniff() sees every host."""
+        return self.popen(["tshark", "-q", "-i", "veth0", "-f", capture_filter, "-w", path],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def addresses(self):
         """The addresses on veth0 as `ip -j addr` reports them (includes the fe80:: one)."""
         r = self.run(["ip", "-j", "addr", "show", "dev", "veth0"])
@@ -963,7 +969,8 @@ class Testbed:
         return s
 
     def tshark(self, path, iface="br0", capture_filter="udp port 5353"):
-        """tshark -w PATH in the bridge namespace (pcapng); stop() the returned Popen's owner via tb."""
+        """tshark -w PATH on br0 in the bridge namespace (pcapng, every host's traffic);
+        stop it with tb.stop_process(p) before reading the file."""
         argv = ["ip", "netns", "exec", self.bridge_ns, "tshark", "-q", "-i", iface, "-f", capture_filter,
                 "-w", path]
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
