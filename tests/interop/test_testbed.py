@@ -177,3 +177,21 @@ def test_parallel_testbeds_are_isolated(testbed):
     assert av1.fqdn == av2.fqdn == "same.local"
     assert one["b"].dig("same.local", server=one["a"]).answer
     assert av1.resolve_name("same.local") == one["a"].ip4
+
+
+def test_our_net_layer_checks_the_guard_through_the_testbed_env(testbed):
+    """h.python sets MDNS_TEST_NETNS; mdns.net refuses when that is not where it runs.
+    The refusal is tried inside host b (a harmless place) while naming host a."""
+    tb = testbed(["a", "b"])
+    a, b = tb["a"], tb["b"]
+    code = ("import mdns.net as n\n"
+            "try:\n"
+            "    s = n.Sockets(addrs=[%r])\n"
+            "except OSError as e:\n"
+            "    print('refused', e)\n"
+            "else:\n"
+            "    s.close(); print('opened')\n")
+    r = b.python(code % b.ip4, env={"MDNS_TEST_NETNS": a.ns})
+    assert r.stdout.startswith("refused") and a.ns in r.stdout, r
+    r = a.python(code % a.ip4)
+    assert r.stdout.strip() == "opened", r
