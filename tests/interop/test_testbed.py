@@ -195,3 +195,17 @@ def test_our_net_layer_checks_the_guard_through_the_testbed_env(testbed):
     assert r.stdout.startswith("refused") and a.ns in r.stdout, r
     r = a.python(code % a.ip4)
     assert r.stdout.strip() == "opened", r
+
+
+def test_avahi_browse_parsing_of_escaped_names_and_txt():
+    # a line avahi-browse -rptk printed for 'Küche; Cam.1 "x" \y' (captured on the testbed)
+    line = (r'=;veth0;IPv4;K\195\188che\059\032Cam\.1\032\034x\034\032\\y;_http._tcp;local;a.local;'
+            r'10.77.77.1;80;"u=\195\164" "s=a;b" "q=\"1\"" "k"')
+    r = tbmod.parse_avahi_browse_line(line)
+    assert r["name"] == 'Küche; Cam.1 "x" \\y'
+    assert (r["host"], r["address"], r["port"], r["protocol"]) == ("a.local", "10.77.77.1", 80, "IPv4")
+    assert r["txt"] == ["k", 'q="1"', "s=a;b", "u=ä"]  # avahi prints them last-first
+    assert r["txt_dict"] == {"k": None, "q": '"1"', "s": "a;b", "u": "ä"}
+    assert tbmod.parse_avahi_browse_line("Failed to create client object") is None
+    r = tbmod.parse_avahi_browse_line(r"-;veth0;IPv6;A\032B;_http._tcp;local")
+    assert (r["event"], r["name"]) == ("removed", "A B")
