@@ -19,7 +19,7 @@ def run_cli(*argv):
     return e.value.code
 
 
-# ---- release directories
+# ---- release directories (the `make release` layout of tools/firmware/release.py)
 def test_release_roundtrip(tmp_path):
     d = str(tmp_path / "rel")
     data = fleet_flash.make_image("B1", "0.2.0", 9000)
@@ -29,34 +29,49 @@ def test_release_roundtrip(tmp_path):
     assert sorted(imgs) == ["B1", "B2"]
     i = imgs["B1"]
     assert i.size == 9000 and i.sha256 == hashlib.sha256(data).hexdigest() and i.version == "0.2.0"
-    assert i.slot_size == 0x180000 and i.chip == "esp32"
+    assert i.slot_size == 0x180000 and i.chip == "esp32" and i.path.endswith("B1-0.2.0-app.bin")
     sums = open(os.path.join(d, "SHA256SUMS")).read()
-    assert "%s  B1/micropython.bin" % i.sha256 in sums and "B2/micropython.bin" in sums
-    top = json.load(open(os.path.join(d, "manifest.json")))
-    assert top["boards"]["B1"]["app_sha256"] == i.sha256
+    assert "%s  B1-0.2.0-app.bin" % i.sha256 in sums and "B2-0.2.0.json" in sums and "release.json" in sums
+    idx = json.load(open(os.path.join(d, "release.json")))
+    assert [b["board"] for b in idx["boards"]] == ["B1", "B2"] and idx["firmware_version"] == "0.2.0"
+    m = json.load(open(os.path.join(d, "B1-0.2.0.json")))
+    assert m["app_image"]["sha256"] == i.sha256 and m["app_image"]["headroom"] == 0x180000 - 9000
 
 
-def test_release_from_top_manifest_only(tmp_path):
-    # the make-release shape: one manifest.json naming the boards, no per-board manifest
+def test_release_written_by_make_release(tmp_path):
+    # the exact shape tools/firmware/release.py writes (fields we do not use left out)
     d = tmp_path / "rel"
-    (d / "BX").mkdir(parents=True)
-    (d / "BX" / "micropython.bin").write_bytes(b"a" * 50)
-    (d / "manifest.json").write_text(json.dumps({"firmware_version": "1.0.0", "boards": {"BX": {"chip": "esp32c3"}}}))
-    i = fleet_release.load(str(d))["BX"]
-    assert i.version == "1.0.0" and i.chip == "esp32c3" and i.size == 50
+    d.mkdir()
+    app = b"\xe9" + b"a" * 99
+    (d / "MDNSFAST_ESP32_C3-0.4.0-app.bin").write_bytes(app)
+    (d / "MDNSFAST_ESP32_C3-0.4.0.bin").write_bytes(b"m" * 10)
+    sha = hashlib.sha256(app).hexdigest()
+    (d / "MDNSFAST_ESP32_C3-0.4.0.json").write_text(json.dumps({
+        "board": "MDNSFAST_ESP32_C3", "chip": "esp32c3", "firmware_version": "0.4.0",
+        "merged_image": {"file": "MDNSFAST_ESP32_C3-0.4.0.bin", "size": 10},
+        "app_image": {"file": "MDNSFAST_ESP32_C3-0.4.0-app.bin", "size": 100, "sha256": sha,
+                      "ota_slot_size": 0x180000, "headroom": 0x180000 - 100}}))
+    (d / "release.json").write_text(json.dumps({"firmware_version": "0.4.0", "boards": [
+        {"board": "MDNSFAST_ESP32_C3", "chip": "esp32c3", "manifest": "MDNSFAST_ESP32_C3-0.4.0.json"}]}))
+    (d / "SHA256SUMS").write_text("%s  MDNSFAST_ESP32_C3-0.4.0-app.bin\n" % sha)
+    i = fleet_release.load(str(d))["MDNSFAST_ESP32_C3"]
+    assert i.version == "0.4.0" and i.chip == "esp32c3" and i.size == 100 and i.slot_size == 0x180000
+    (d / "SHA256SUMS").write_text("%s  MDNSFAST_ESP32_C3-0.4.0-app.bin\n" % ("0" * 64))
+    with pytest.raises(fleet_release.ReleaseError, match="SHA256SUMS"):
+        fleet_release.load(str(d))
 
 
 def test_release_detects_a_changed_image(tmp_path):
     d = str(tmp_path / "rel")
     fleet_release.write(d, "B1", "0.2.0", b"x" * 100)
-    with open(os.path.join(d, "B1", "micropython.bin"), "r+b") as f:
+    with open(os.path.join(d, "B1-0.2.0-app.bin"), "r+b") as f:
         f.write(b"y")
     with pytest.raises(fleet_release.ReleaseError, match="sha256"):
         fleet_release.load(d)
 
 
 def test_release_empty_dir(tmp_path):
-    with pytest.raises(fleet_release.ReleaseError, match="no BOARD"):
+    with pytest.raises(fleet_release.ReleaseError, match="no release.json"):
         fleet_release.load(str(tmp_path))
     with pytest.raises(fleet_release.ReleaseError, match="no such"):
         fleet_release.load(str(tmp_path / "missing"))

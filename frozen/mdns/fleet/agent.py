@@ -32,12 +32,12 @@ def _mem():
 
 
 def _board_default():
+    # the board folder name the firmware was built from (release manifests use it)
     try:
-        from .. import version
+        from .. import buildinfo
 
-        b = getattr(version, "BOARD", None)
-        if b:
-            return b
+        if buildinfo.BOARD:
+            return buildinfo.BOARD
     except ImportError:
         pass
     import os

@@ -1,24 +1,23 @@
-"""Release directories: what `fleet upgrade` serves and `fleet simulate-release` writes.
-
-Layout (the one `make release` writes, see docs/fleet.md):
+"""Release directories: what `fleet upgrade` serves and `fleet simulate-release`
+writes. The layout is the one `make release` writes (tools/firmware/release.py):
 
     RELEASE/
-      manifest.json          {"firmware_version": V, "boards": {BOARD: {...}}} (optional)
-      SHA256SUMS             "<sha256>  <BOARD>/micropython.bin" lines (sha256sum -c)
-      BOARD/micropython.bin  the app image: the OTA payload (never the merged image)
-      BOARD/firmware.bin     the merged image for esptool (not used by the fleet)
-      BOARD/manifest.json    {"board", "chip", "firmware_version", "app_size",
-                              "app_sha256", "ota_slot_size", ...}
+      release.json              {"firmware_version": V, "boards": [{"board", "chip", "manifest"}]}
+      BOARD-V.json              per board: chip, flash_offset, firmware_version, ...
+                                "app_image": {"file", "size", "sha256", "ota_slot_size", "headroom"}
+                                "merged_image": {"file", "size", "sha256", "flash_offset", ...}
+      BOARD-V-app.bin           the app image: the OTA payload (never the merged image)
+      BOARD-V.bin               the merged image for esptool (not used by the fleet)
+      SHA256SUMS                sha256sum -c format, every file above
 
-Readers accept either manifest (top-level or per board); the sha256 and size
-served are always computed from the file itself and checked against the
-manifest and SHA256SUMS when they name it."""
+The sha256 and size served are computed from the app file itself and must match
+its manifest and SHA256SUMS, or loading fails."""
 import hashlib
 import json
 import os
 
-APP = "micropython.bin"
-MERGED = "firmware.bin"
+INDEX = "release.json"
+SUMS = "SHA256SUMS"
 
 
 class ReleaseError(Exception):
@@ -50,11 +49,11 @@ def _sha256_file(path):
 
 
 def _json(path):
-    if not os.path.isfile(path):
-        return {}
     try:
         with open(path) as f:
             return json.load(f)
+    except OSError as e:
+        raise ReleaseError("%s: %s" % (path, e.strerror))
     except ValueError as e:
         raise ReleaseError("%s: not JSON: %s" % (path, e))
 
@@ -66,71 +65,79 @@ def _sums(path):
             for line in f:
                 parts = line.split()
                 if len(parts) == 2:
-                    out[parts[1].lstrip("*").replace("\\", "/")] = parts[0].lower()
+                    out[parts[1].lstrip("*")] = parts[0].lower()
     return out
 
 
 def load(root):
-    """{board: Image} for every BOARD/micropython.bin under `root`."""
+    """{board: Image} from a release directory (make release / fleet simulate-release)."""
     if not os.path.isdir(root):
         raise ReleaseError("%s: no such release directory" % root)
-    top = _json(os.path.join(root, "manifest.json"))
-    sums = _sums(os.path.join(root, "SHA256SUMS"))
-    boards = top.get("boards", {}) if isinstance(top.get("boards"), dict) else {}
+    idx_path = os.path.join(root, INDEX)
+    if not os.path.isfile(idx_path):
+        raise ReleaseError("%s: no %s (is it a release directory? make release writes one)" % (root, INDEX))
+    idx = _json(idx_path)
+    sums = _sums(os.path.join(root, SUMS))
     out = {}
-    for name in sorted(os.listdir(root)):
-        app = os.path.join(root, name, APP)
-        if not os.path.isfile(app):
-            continue
-        meta = dict(boards.get(name, {}))
-        meta.update(_json(os.path.join(root, name, "manifest.json")))
-        board = meta.get("board", name)
-        version = meta.get("firmware_version") or meta.get("version") or top.get("firmware_version")
+    for entry in idx.get("boards", []):
+        mpath = os.path.join(root, entry["manifest"])
+        m = _json(mpath)
+        app = m.get("app_image") or {}
+        if "file" not in app:
+            raise ReleaseError("%s: no app_image.file" % mpath)
+        path = os.path.join(root, app["file"])
+        if not os.path.isfile(path):
+            raise ReleaseError("%s: names %s, which is missing" % (mpath, app["file"]))
+        size = os.path.getsize(path)
+        sha = _sha256_file(path)
+        for want, what in ((app.get("sha256"), entry["manifest"]), (sums.get(app["file"]), SUMS)):
+            if want and want.lower() != sha:
+                raise ReleaseError("%s: sha256 %s differs from the %s in %s" % (path, sha, want, what))
+        if app.get("size") not in (None, size):
+            raise ReleaseError("%s: %d bytes, %s says %s" % (path, size, entry["manifest"], app.get("size")))
+        version = m.get("firmware_version") or idx.get("firmware_version")
         if not version:
-            raise ReleaseError("%s: no firmware_version in manifest.json" % os.path.join(root, name))
-        size = os.path.getsize(app)
-        sha = _sha256_file(app)
-        want = meta.get("app_sha256") or sums.get(name + "/" + APP)
-        if want and want.lower() != sha:
-            raise ReleaseError("%s: sha256 %s differs from the manifest's %s" % (app, sha, want))
-        if meta.get("app_size") not in (None, size):
-            raise ReleaseError("%s: %d bytes, the manifest says %s" % (app, size, meta.get("app_size")))
-        slot = meta.get("ota_slot_size")
-        if isinstance(slot, str):
-            slot = int(slot, 0)
-        out[board] = Image(board, version, app, size, sha, meta.get("chip", ""), slot)
+            raise ReleaseError("%s: no firmware_version" % mpath)
+        board = m.get("board") or entry["board"]
+        out[board] = Image(board, version, path, size, sha, m.get("chip", ""), app.get("ota_slot_size"))
     if not out:
-        raise ReleaseError("%s: no BOARD/%s in it (is it a release directory?)" % (root, APP))
+        raise ReleaseError("%s: %s lists no board" % (root, INDEX))
     return out
 
 
-def write(root, board, version, data, chip="", slot_size=None, extra=None):
-    """Add BOARD/micropython.bin (bytes `data`) with its manifests and sums."""
-    d = os.path.join(root, board)
-    os.makedirs(d, exist_ok=True)
-    app = os.path.join(d, APP)
-    with open(app, "wb") as f:
-        f.write(data)
+def write(root, board, version, data, chip="sim", slot_size=None, extra=None):
+    """Add one board to a release directory in the `make release` layout. The
+    simulator has no bootloader, so its "merged image" is the app image again."""
+    os.makedirs(root, exist_ok=True)
+    base = "%s-%s" % (board, version)
+    app_name, merged_name, man_name = base + "-app.bin", base + ".bin", base + ".json"
+    for name in (app_name, merged_name):
+        with open(os.path.join(root, name), "wb") as f:
+            f.write(data)
     sha = hashlib.sha256(data).hexdigest()
-    meta = {"board": board, "chip": chip, "firmware_version": version, "app": board + "/" + APP,
-            "app_size": len(data), "app_sha256": sha}
+    app = {"file": app_name, "size": len(data), "sha256": sha}
     if slot_size:
-        meta["ota_slot_size"] = slot_size
-        meta["ota_headroom"] = slot_size - len(data)
-    meta.update(extra or {})
-    with open(os.path.join(d, "manifest.json"), "w") as f:
-        json.dump(meta, f, indent=2, sort_keys=True)
+        app.update(ota_slot_size=slot_size, headroom=slot_size - len(data))
+    manifest = {"board": board, "chip": chip, "flash_offset": "0x0", "firmware_version": version,
+                "app_image": app,
+                "merged_image": {"file": merged_name, "size": len(data), "sha256": sha, "flash_offset": "0x0"}}
+    manifest.update(extra or {})
+    with open(os.path.join(root, man_name), "w") as f:
+        json.dump(manifest, f, indent=2)
         f.write("\n")
-    top_path = os.path.join(root, "manifest.json")
-    top = _json(top_path) or {}
-    top.setdefault("boards", {})[board] = meta
-    top["firmware_version"] = version
-    with open(top_path, "w") as f:
-        json.dump(top, f, indent=2, sort_keys=True)
+    idx_path = os.path.join(root, INDEX)
+    idx = _json(idx_path) if os.path.isfile(idx_path) else {"boards": []}
+    idx["firmware_version"] = version
+    idx["boards"] = [b for b in idx.get("boards", []) if b.get("board") != board]
+    idx["boards"].append({"board": board, "chip": chip, "manifest": man_name})
+    with open(idx_path, "w") as f:
+        json.dump(idx, f, indent=2)
         f.write("\n")
-    sums = _sums(os.path.join(root, "SHA256SUMS"))
-    sums[board + "/" + APP] = sha
-    with open(os.path.join(root, "SHA256SUMS"), "w") as f:
-        for k in sorted(sums):
-            f.write("%s  %s\n" % (sums[k], k))
-    return Image(board, version, app, len(data), sha, chip, slot_size)
+    files = [INDEX]
+    for b in idx["boards"]:
+        m = _json(os.path.join(root, b["manifest"]))
+        files += [b["manifest"], m["app_image"]["file"], m["merged_image"]["file"]]
+    with open(os.path.join(root, SUMS), "w") as f:
+        for name in sorted(set(files)):
+            f.write("%s  %s\n" % (_sha256_file(os.path.join(root, name)), name))
+    return Image(board, version, os.path.join(root, app_name), len(data), sha, chip, slot_size)

@@ -1,6 +1,6 @@
 """The host's HTTP server for fleet upgrades: stdlib, one thread per client,
 bound to the address of the interface the devices are on. Serves each board's
-app image at /BOARD/micropython.bin and counts bytes sent per client address
+app image at /<its file name> (BOARD-VERSION-app.bin) and counts bytes sent per client address
 (the live progress of `fleet upgrade`)."""
 import http.server
 import os
@@ -54,7 +54,7 @@ class ImageServer:
     def __init__(self, images, host, port=0, handler=None):
         self.files = {}
         for board in images:
-            self.files["/%s/%s" % (board, os.path.basename(images[board].path))] = images[board]
+            self.files["/" + os.path.basename(images[board].path)] = images[board]
         self.host = host
         self.httpd = _Server((host, port), handler or _Handler)
         self.httpd.owner = self

@@ -5,7 +5,7 @@ import gc
 import hashlib
 import binascii
 
-from mpytest import eq, raises
+from mpytest import eq, raises, note
 from mdns.fleet import hmac256, offer, writer, http
 
 KEY = bytes(range(32))
@@ -166,8 +166,9 @@ def test_download_and_heap_high_water():
     a64 = _allocated(big, part)
     per_block = (a64 - a16) // 48
     fixed = a16 - 16 * per_block
-    print("fleet heap: %d bytes for a 16-block image, %d for 64 blocks (gc off): fixed %d + %d per 4 KiB block "
-          "(short-lived; the 4096-byte block buffer is allocated once by the caller)" % (a16, a64, fixed, per_block))
+    note("fleet upgrade path heap, fixed part (gc off; + the caller's 4096-byte block buffer)", fixed, "bytes")
+    note("fleet upgrade path heap, per 4 KiB block (short-lived views)", per_block, "bytes")
+    note("fleet upgrade path heap, whole 64-block (256 KiB) download with gc off", a64, "bytes")
     # fixed part: the 1 KiB header buffer, the hash object, the writer; per block only
     # small short-lived views (the fake socket delivers 1460-byte segments)
     assert fixed < 4096, fixed
