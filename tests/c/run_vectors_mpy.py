@@ -6,7 +6,14 @@
 # With no file arguments it runs every tests/vectors/fast_*.txt (found next to this
 # script, so run it by its path). Prints one line per failure and a summary
 # "run_vectors_mpy: N passed, M failed"; exits 1 when a vector fails or mdnsfast
-# is missing, 0 otherwise. MicroPython-compatible (also runs on CPython for a check).
+# is missing, 0 otherwise. It also checks, with gc.mem_alloc(), that walk, match,
+# name_eq and write_name allocate nothing. Needs the default heap (-X heapsize=100K is
+# too small for the 16 KiB write_name vectors). MicroPython-compatible (also runs on
+# CPython with the host module on PYTHONPATH, build/host after `make host-fast`).
+# A unix build with the module (MPY = a MicroPython checkout at the pinned version):
+#   make -C $MPY/ports/unix USER_C_MODULES=$TOP FROZEN_MANIFEST= MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0
+# (btree and ssl off only when those submodules are absent; USER_C_MODULES is the
+# folder above usermod_mdnsfast/).
 import sys
 
 
