@@ -373,6 +373,7 @@ class Browser:
                  on_error=None):
         if driver is not None:
             engine = driver.engine
+            sockets = driver.net
         self.engine = engine if engine is not None else Engine(rand=rand)
         self.driver = driver
         self.net = sockets

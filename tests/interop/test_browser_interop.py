@@ -194,3 +194,41 @@ def test_our_responder_found_by_our_browser(testbed):
     d = b.wait("down", "Our Cam", 5)
     assert d["reason"] == "goodbye"
     b.stop()
+
+
+ASYNC_SCRIPT = r'''
+import asyncio, sys
+from mdns.browser import Browser
+from mdns import resolve
+
+async def main(addrs):
+    b = Browser(sys.argv[1], addrs=addrs)
+    it = b.events()
+    await b.start()
+    async for ev in it:
+        print("event", ev.kind, ev.instance, ev.port, ",".join(ev.addresses))
+        if ev.kind == "up":
+            break
+    # a lookup on the browser's running asyncio driver, answered from its cache or the LAN
+    print("host", ",".join(await resolve.resolve_host_async("avahi.local", 3000, b)))
+    await b.stop()
+    # and one that opens its own sockets
+    print("types", ",".join(await resolve.service_types_async(1500)))
+
+asyncio.run(asyncio.wait_for(main(sys.argv[2:]), 20))
+'''
+
+
+def test_asyncio_browser_and_resolvers(testbed):
+    tb = testbed(["dut", "avahi"])
+    dut, avh = tb["dut"], tb["avahi"]
+    av = avh.start_avahi()
+    av.publish_service("Async Svc", TYPE, 9200, txt=["a=1"])
+    r = dut.python(["-c", ASYNC_SCRIPT, TYPE, dut.ip4, dut.ip6], check=False, timeout=40)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert any(l.startswith("event up Async Svc 9200 %s" % avh.ip4) for l in lines), lines
+    host = [l for l in lines if l.startswith("host ")][0].split(" ", 1)[1].split(",")
+    assert host[0] == avh.ip4 and avh.ip6 in host, lines
+    types = [l for l in lines if l.startswith("types ")][0].split(" ", 1)[1].split(",")
+    assert TYPE in types, lines
