@@ -239,3 +239,36 @@ def test_micropython_unix_port_responder(testbed, tmp_path, mode):
     assert [(a[3], a[4]) for a in d.answer] == [("A", dut.ip4)]
     out.wait_for(lambda l: l == "goodbye", 15, what="goodbye")
     stream.wait_for(lambda e: e["event"] == "removed" and e["name"] == "Mpy Cam", 5, what="removed")
+
+
+def test_on_the_wire_probe_announce_timing_and_ip_ttl(testbed):
+    """What a sniffer on the bridge sees from us: 3 probes 250 ms apart, 2 announcements
+    1 s apart after them, goodbye at the end, every datagram with IP TTL / hop limit 255
+    (RFC 6762 s11), IPv4 and IPv6 alike."""
+    from mdns import wire
+
+    tb = testbed(["dut", "other"])
+    dut = tb["dut"]
+    sniff = tb.sniff()
+    time.sleep(0.5)
+    ours = Ours(dut, "wirecheck")
+    ours.claimed()
+    time.sleep(1.5)
+    ours.stop()
+    time.sleep(0.5)
+    # IPv6 multicast leaves from the link-local address (the kernel's choice for ff02::)
+    for fam, srcs in ((4, (dut.ip4,)), (6, (dut.ip6, dut.link_local))):
+        pk = sniff.packets(lambda p: p["src"] in srcs)
+        ip = srcs
+        assert pk, "nothing from %s" % ip
+        assert all(p["ttl"] == 255 for p in pk), [p["ttl"] for p in pk]
+        msgs = [(p["t"], wire.decode(p["data"])) for p in pk]
+        probes = [t for t, m in msgs if not m.is_response and m.authorities]
+        anns = [t for t, m in msgs if m.is_response and m.answers and m.answers[0].ttl > 0]
+        byes = [t for t, m in msgs if m.is_response and m.answers and all(r.ttl == 0 for r in m.answers)]
+        assert len(probes) == 3, (fam, probes)
+        gaps = [b - a for a, b in zip(probes, probes[1:])]
+        assert all(0.2 <= g <= 0.4 for g in gaps), gaps
+        assert len(anns) >= 2 and anns[0] - probes[-1] >= 0.2
+        assert 0.9 <= anns[1] - anns[0] <= 1.3, anns
+        assert len(byes) == 1

@@ -213,3 +213,45 @@ def test_same_prefix():
     assert net.same_prefix(a, bytes([10, 77, 1, 5]), 23)
     assert net.same_prefix(a, bytes([10, 77, 1, 5]), 16)
     assert net.same_prefix(a, bytes([10, 76, 0, 5]), 15)
+
+
+def test_device_address_from_network_wlan(monkeypatch):
+    # The esp32 port: network.WLAN(STA_IF).ipconfig("addr4") -> (ip, netmask)
+    class WLAN:
+        def __init__(self, kind):
+            self.kind = kind
+
+        def active(self):
+            return True
+
+        def isconnected(self):
+            return self.kind == 0
+
+        def ipconfig(self, what):
+            assert what == "addr4"
+            return ("192.168.1.77", "255.255.254.0")
+
+    fake = types.SimpleNamespace(STA_IF=0, AP_IF=1, WLAN=WLAN)
+    monkeypatch.setitem(__import__("sys").modules, "network", fake)
+    monkeypatch.setattr(net, "_LWIP", True)
+    got = net.platform_ifaces()
+    assert [(i.ip, i.prefix) for i in got] == [("192.168.1.77", 23)]
+
+
+def test_device_address_older_ifconfig(monkeypatch):
+    class WLAN:
+        def __init__(self, kind):
+            pass
+
+        def active(self):
+            return True
+
+        def isconnected(self):
+            return True
+
+        def ifconfig(self):
+            return ("10.1.2.3", "255.255.255.0", "10.1.2.1", "10.1.2.1")
+
+    monkeypatch.setitem(__import__("sys").modules, "network", types.SimpleNamespace(STA_IF=0, WLAN=WLAN))
+    monkeypatch.setattr(net, "_LWIP", True)
+    assert [(i.ip, i.prefix) for i in net.platform_ifaces()] == [("10.1.2.3", 24)]
