@@ -211,6 +211,14 @@ def test_nsec_for_missing_type_s6_1():
     assert [(r.type, r.data) for r in m.additionals] == [(NSEC, (HOSTN, (A,)))]
 
 
+def test_repeated_question_gets_no_nsec():
+    rig = Rig()
+    rig.claim()
+    rig.query(Q(HOSTN, A), Q(HOSTN, A), at=rig.now + 5000)
+    m = responses(rig)[0][2]
+    assert [r.type for r in m.answers] == [A]
+
+
 def test_any_question_gets_every_record_of_the_name():
     rig = Rig()
     s = svc()
