@@ -65,9 +65,9 @@ def otadata(tb, name):
         return json.load(f)
 
 
-def keygen(tb, name="fleet.key"):
+def keygen(tb, name="fleet.key", host="host"):
     path = os.path.join(tb.dir, name)
-    _py(tb, "host", ["keygen", path])
+    _py(tb, host, ["keygen", path])
     return path
 
 
@@ -247,6 +247,26 @@ def test_ctrl_c_withdraws_offers(testbed):
     assert "up b1" in events and any(e.startswith("down b1") for e in events), events
     d = wait_for(tb, lambda rows: rows.get("b1", {}).get("last_error"), timeout=40)["b1"]
     assert d["fw"] == "0.1.0" and d["ota"] == "valid" and d["last_error"] in ("truncated", "timeout"), d
+
+
+def test_walkthrough_on_one_machine(testbed):
+    # docs/fleet.md "Trying it without a board": simulators and the CLI on one host
+    tb = testbed(["laptop"])
+    lap = tb["laptop"]
+    key = keygen(tb, "k", host="laptop")
+    for n in ("sim-1", "sim-2"):
+        lap.python_popen(["-m", "mdns", "fleet", "simulate", "--board", "SIM", "--version", "0.1.0", "--key", key,
+                          "--name", n, "--state", os.path.join(tb.dir, n)],
+                         stdout=open(os.path.join(tb.dir, "log-" + n), "w"), stderr=subprocess.STDOUT)
+    rows = fleet_list(tb, "laptop", want=2)
+    assert sorted(rows) == ["sim-1", "sim-2"], rows
+    rel = os.path.join(tb.dir, "rel")
+    lap.python(["-m", "mdns", "fleet", "simulate-release", rel, "--board", "SIM", "--version", "0.2.0"])
+    r = lap.python(["-m", "mdns", "fleet", "upgrade", rel, "--key", key, "--timeout", "60"], check=False, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = wait_for(tb, lambda rows: all(rows.get(n, {}).get("ota") == "valid" and rows[n]["fw"] == "0.2.0"
+                                         for n in ("sim-1", "sim-2")), host="laptop")
+    assert all(rows[n]["fw"] == "0.2.0" and rows[n]["slot"] == "ota_1" for n in ("sim-1", "sim-2")), rows
 
 
 WATCH_OFFERS = r"""
