@@ -283,9 +283,8 @@ class BrowserPart:
                     self._last_known(i, f)
                     f["reason"] = why
                     self._emit("down", f)
-                    i.state = _LOST
-                    i.seen = now
-                    i.told_unresolved = False
+                    i.state = _LOST  # `up` again if it comes back; no `unresolved` after a `down`
+                    i.told_unresolved = True
                     continue
                 if f["txt"] is None:
                     f["txt"] = i.last[3]  # TXT left alone: keep the last one

@@ -28,6 +28,7 @@ _POOF_T = 6  # time of the first of them
 _WHY = 7  # why it is dying: None, "goodbye" or "flushed"
 _IFACE = 8  # interface it came in on, when the driver says (src[2])
 _SIZE = 9  # bytes counted against max_bytes
+_JIT = 10  # refresh jitter, in 1/1000 % of the TTL (0-2000: 0-2 %)
 
 
 class Cache:
@@ -53,6 +54,7 @@ class Cache:
         self._next = None  # cached deadline; None = recompute
         self._dirty_deadline = True
         self._changed = False
+        self._jit = None  # one jitter per received packet (see _plan_refresh)
         self._busy = 0  # inside a packet or timer round: interest changes wait for its end
         self._interest_dirty = False
 
@@ -78,10 +80,12 @@ class Cache:
             return  # s11: only sources on the local link
         iface = src[2] if src is not None and len(src) > 2 else None
         self._busy += 1
+        self._jit = None
         try:
             self._ingest(msg, now, iface)
         finally:
             self._busy -= 1
+            self._jit = None
         self._batch(now)
 
     def _ingest(self, msg, now, iface):
@@ -188,6 +192,7 @@ class Cache:
             e[_WHY] = None
             if iface is not None:
                 e[_IFACE] = iface
+            e[_JIT] = self._jitter()
             lst = self._nt[(key[0], key[1])]
             if lst[-1] != key:  # keep each list in order of arrival
                 lst.remove(key)
@@ -199,7 +204,7 @@ class Cache:
         if not self._make_room(size, self._wanted((key[0], key[1])), now + rec.ttl * 1000, now):
             self.evicted += 1
             return
-        e = [rec, now, now + rec.ttl * 1000, None, 0, 0, 0, None, iface, size]
+        e = [rec, now, now + rec.ttl * 1000, None, 0, 0, 0, None, iface, size, self._jitter()]
         self._plan_refresh(e, 0)
         self._e[key] = e
         nt = (key[0], key[1])
@@ -325,8 +330,18 @@ class Cache:
             e[_NEXT] = None
             return
         ttl_ms = e[_REC].ttl * 1000
-        jitter = self.rand(0, ttl_ms * 2 // 100) if self.rand is not None else 0
-        e[_NEXT] = e[_T0] + ttl_ms * REFRESH_PCT[stage] // 100 + jitter
+        e[_NEXT] = e[_T0] + ttl_ms * REFRESH_PCT[stage] // 100 + ttl_ms * e[_JIT] // 100000
+
+    def _jitter(self):
+        # s5.2: 0-2 % random on top of each refresh point. Records of one packet share
+        # the draw, so records with the same TTL (a host's A and AAAA, a service's SRV)
+        # are refreshed by one query, and go together when nobody answers (POOF).
+        j = self._jit
+        if j is None:
+            j = self.rand(0, 2000) if self.rand is not None else 0
+            if self._busy:
+                self._jit = j
+        return j
 
     def _dying(self, e, now, why):
         if e[_EXP] > now + FLUSH_GRACE_MS:

@@ -416,3 +416,26 @@ def test_flood_of_other_services_keeps_cache_bounded_and_browser_working():
         sim.feed(p.announce())
         assert len(b.cache) <= 40 and b.cache.bytes <= 4000
     assert len([e for e in got if e.kind == "up"]) >= 1
+
+
+def test_killed_host_goes_down_once_and_is_refreshed_by_shared_queries():
+    # records of one packet share the refresh jitter (s5.2): A, AAAA and SRV (same TTL)
+    # are asked in the same queries and go at the same moment (POOF), so there is one
+    # `down`, without a `changed` for a half-gone address list first
+    import random
+
+    rng = random.Random(7)
+    sim = Sim(rand=lambda a, b: rng.randint(a, b))
+    p = Peer()  # TTL 120 (SRV, A, AAAA) and 4500 (PTR, TXT)
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(p.announce())
+    p.mode = "silent"
+    sim.advance(130000)
+    assert kinds(got) == ["up", "down"] and got[1].reason == "poof"
+    assert got[1].addresses == ["10.0.0.2", "fd77::2"]
+    refresh = [m for t, m, d, dest in sim.queries() if t > 90000]
+    want = {(p.inst, TYPE_SRV), ("cam.local", TYPE_A), ("cam.local", TYPE_AAAA)}
+    # 80 % and 85 %, everything due together; POOF ends it before 90 %
+    assert [{(q.name, q.type) for q in m.questions} for m in refresh[:2]] == [want, want]
+    assert not any(("cam.local", TYPE_A) in {(q.name, q.type) for q in m.questions} for m in refresh[2:])
