@@ -104,7 +104,7 @@ def print_ratios(ratios):
         return
     print("ratios (same run):")
     for label, value in ratios:
-        print("  %-58s %s" % (label, "-" if value is None else "%.2fx" % value))
+        print("  %-62s %s" % (label, "-" if value is None else "%.2fx" % value))
 
 
 def ratio(a, b):

@@ -38,7 +38,8 @@ def main(argv):
             rows.append(r)
             if r.get("key"):
                 keys[r["key"]] = r
-    first = parts[0]
+    # The header from a part that recorded its corpus (all parts get the same BENCH_CORPUS).
+    first = next((d for d in parts if d.get("corpus") and d.get("packets")), parts[0])
     print("")
     print("== bench: %s, %s" % (first.get("date"), first.get("machine")))
     print("   corpus: %s (%s datagrams); run %s" % (first.get("corpus"), first.get("packets"), run or "-"))
