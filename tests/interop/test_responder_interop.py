@@ -161,8 +161,9 @@ def test_two_of_ours_probing_the_same_name_end_with_one_owner(testbed):
 def test_dig_legacy_unicast_query_answered(testbed, family):
     tb = testbed(["dut", "client"])
     dut = tb["dut"]
-    ours = Ours(dut, "kitchen-cam")
+    ours = Ours(dut, "kitchen-cam", families=())  # no --interface: addresses from /proc
     ours.claimed()
+    assert ours.stream.find(lambda l: l == "addresses %s %s" % (dut.ip4, dut.ip6))
     server = dut.ip4 if family == 4 else dut.ip6
     rtype = "A" if family == 4 else "AAAA"
     r = tb["client"].dig("kitchen-cam.local", rtype, server=server)
@@ -272,3 +273,22 @@ def test_on_the_wire_probe_announce_timing_and_ip_ttl(testbed):
         assert len(anns) >= 2 and anns[0] - probes[-1] >= 0.2
         assert 0.9 <= anns[1] - anns[0] <= 1.3, anns
         assert len(byes) == 1
+
+
+def test_we_defend_our_hostname_and_instance_against_avahi(testbed):
+    """We own the names first: Avahi's probes get our answers and Avahi renames (s8.1/s6)."""
+    tb = testbed(["dut", "avahi"])
+    dut = tb["dut"]
+    ours = Ours(dut, "kitchen-cam", services=[["Kitchen Cam", TYPE, "8080"]])
+    ours.claimed()
+    ours.claimed("service")
+    av = tb["avahi"].start_avahi(hostname="kitchen-cam")
+    deadline = time.time() + 10
+    while "kitchen-cam-2" not in av.log() and time.time() < deadline:
+        time.sleep(0.1)
+    assert "Host name conflict, retrying with kitchen-cam-2" in av.log(), av.log()
+    assert av.resolve_name("kitchen-cam.local", family=4) == dut.ip4
+    pub = av.publish_service("Kitchen Cam", TYPE, 9000)
+    assert pub.name != "Kitchen Cam", pub.name  # Avahi picked another name: ours stays
+    assert not ours.stream.find(lambda l: l.startswith("renamed") or l.startswith("conflict"))
+    ours.stop()
