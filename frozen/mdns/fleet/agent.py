@@ -31,6 +31,15 @@ def _mem():
         return 0
 
 
+def _collect():
+    try:
+        import gc
+
+        gc.collect()
+    except ImportError:
+        pass
+
+
 def _board_default():
     # the board folder name the firmware was built from (release manifests use it)
     try:
@@ -329,14 +338,18 @@ class Agent:
         """Download, check, switch and reset. Returns a reason code when it
         stops short (the device keeps running its firmware)."""
         self.log("upgrading %s -> %s from %s" % (self.version, o["v"], o["url"]))
+        _collect()
         m0 = _mem()
         self.heap_peak = 0
         length = int(o["len"])
 
         def progress(got, total):
-            m = _mem() - m0
-            if m > self.heap_peak:
-                self.heap_peak = m
+            # live heap above the start, after a collection every 64 KiB
+            if m0 and (got >> 12) & 15 == 0:
+                _collect()
+                m = _mem() - m0
+                if m > self.heap_peak:
+                    self.heap_peak = m
             self.progress = got * 100 // total
 
         try:

@@ -1,6 +1,7 @@
 """A file-backed stand-in for the esp32 flash: two OTA app slots, otadata, and
 the ESP-IDF bootloader's rollback rule, behind the `esp32.Partition` methods the
 fleet agent uses. For the simulator and the tests; never imported on a device.
+Runs on CPython and on the MicroPython unix port (a simulated device there).
 
     flash = SimFlash("state/dir", slot_size=0x180000)
     P = flash.partition_class()           # use where esp32.Partition would be
@@ -95,8 +96,10 @@ class SimFlash:
             try:
                 os.stat(p)
             except OSError:
-                with open(p, "wb") as f:
-                    f.truncate(slot_size)
+                with open(p, "wb") as f:  # erased flash (no truncate() on MicroPython)
+                    blank = b"\xff" * BLOCK
+                    for _ in range(slot_size // BLOCK):
+                        f.write(blank)
         self.running = self.meta.get("running", "ota_0")
 
     def _slot_path(self, slot):
@@ -106,7 +109,11 @@ class SimFlash:
         tmp = self.meta_path + ".tmp"
         with open(tmp, "w") as f:
             json.dump(self.meta, f)
-        os.replace(tmp, self.meta_path)
+        try:
+            os.remove(self.meta_path)  # os.replace does not exist on MicroPython
+        except OSError:
+            pass
+        os.rename(tmp, self.meta_path)
 
     # ---- what a serial flash (esptool) would do ----
     def flash_image(self, data, slot="ota_0"):
@@ -205,8 +212,7 @@ class _SimPartition:
         off = self._check(block, len(buf), offset)
         with open(self.flash._slot_path(self.label), "rb") as f:
             f.seek(off)
-            data = f.read(len(buf))
-        buf[: len(data)] = data
+            f.readinto(buf)  # no copy: the agent measures its heap around this
 
     def writeblocks(self, block, buf, offset=None):
         if self.label == self.flash.running:
@@ -214,7 +220,7 @@ class _SimPartition:
         off = self._check(block, len(buf), offset)
         with open(self.flash._slot_path(self.label), "r+b") as f:
             f.seek(off)
-            f.write(bytes(buf))
+            f.write(buf)
         self.writes += 1
 
     def ioctl(self, op, arg):

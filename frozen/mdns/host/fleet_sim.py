@@ -1,5 +1,6 @@
 """A simulated fleet device: the real device-side agent (mdns.fleet.agent), the
-real responder and browser on real sockets, and the file-backed flash stand-in
+real responder and browser on real sockets (CPython or the MicroPython unix port:
+`micropython -m mdns.host.fleet_sim STATE BOARD VERSION NAME [KEYFILE]`), and the file-backed flash stand-in
 (fleet_flash) for its two OTA slots. Its "firmware" is the simulated image in
 the slot the stand-in's bootloader picked, so after an upgrade it advertises the
 version it booted. State (slots, otadata, fleet key, fleet.json) lives under one
@@ -9,7 +10,6 @@ Image flags (fleet_flash.make_image): `novalid` = this firmware never marks
 itself valid (its start-up check fails: the watchdog resets, the bootloader rolls
 back); `crash` = it resets while starting, before mDNS is up."""
 import os
-import shutil
 import sys
 import time
 
@@ -18,24 +18,39 @@ from mdns.fleet import OFFER_TYPE
 from mdns.host import fleet_flash
 
 
+def _mkdir(path):
+    # os.makedirs does not exist on MicroPython
+    p = ""
+    for part in path.split("/"):
+        p = p + part + "/" if p or part else "/"
+        if part:
+            try:
+                os.mkdir(p[:-1])
+            except OSError:
+                pass
+
+
 class SimDevice:
     def __init__(self, state_dir, board, version, name, key_path=None, interface=None, addrs=None,
                  slot_size=fleet_flash.SLOT_SIZE, image_size=64 * 1024, watchdog_ms=10000,
                  log=None, chip="sim", mpy="1.29.0"):
         self.dir = state_dir
-        os.makedirs(state_dir, exist_ok=True)
+        _mkdir(state_dir)
         self.name = name
         self.interface = interface
         self.addrs = addrs
         self.watchdog_ms = watchdog_ms
         self.chip = chip
         self.mpy = mpy
-        self._log = log or (lambda m: print("[%s] %s" % (self.name, m), flush=True))
-        self.key_path = os.path.join(state_dir, "fleet.key")
-        if key_path and os.path.abspath(key_path) != os.path.abspath(self.key_path):
+        self._log = log or self._print
+        self.key_path = state_dir + "/fleet.key"
+        if key_path and key_path != self.key_path:
             # provisioning: what `mpremote cp fleet.key :fleet.key` does on a board
-            shutil.copyfile(key_path, self.key_path)
-        self.flash = fleet_flash.SimFlash(os.path.join(state_dir, "flash"), slot_size=slot_size)
+            with open(key_path) as f:
+                k = f.read()
+            with open(self.key_path, "w") as f:
+                f.write(k)
+        self.flash = fleet_flash.SimFlash(state_dir + "/flash", slot_size=slot_size)
         if self.flash.image() is None:
             # the first serial flash (esptool) of a fresh device
             self.flash.flash_image(fleet_flash.make_image(board, version, image_size))
@@ -43,6 +58,12 @@ class SimDevice:
         self._reset_wanted = False
         self.agent = None
         self.responder = None
+
+    def _print(self, m):
+        print("[%s] %s" % (self.name, m))
+        f = getattr(sys.stdout, "flush", None)
+        if f is not None:
+            f()
 
     def log(self, msg):
         self._log(msg)
@@ -69,7 +90,7 @@ class SimDevice:
         self.responder = Responder(self.name, addrs=self.addrs, interface=self.interface, ipv6=False)
         self.agent = _agent.Agent(
             self.responder, name=self.name, board=img["board"], version=img["version"], chip=self.chip,
-            key_path=self.key_path, state_path=os.path.join(self.dir, "fleet.json"),
+            key_path=self.key_path, state_path=self.dir + "/fleet.json",
             partition=self.flash.partition_class(), reset=self._reset, veto=veto,
             watchdog_ms=self.watchdog_ms, log=self.log, mpy=self.mpy)
         self.agent.advertise()
@@ -129,7 +150,9 @@ def run(args):
     dev = SimDevice(state, args.board, args.version, name, key_path=args.key, interface=args.interface,
                     slot_size=args.slot_size, image_size=args.image_size,
                     watchdog_ms=int(args.watchdog * 1000))
-    if not os.path.exists(dev.key_path):
+    try:
+        os.stat(dev.key_path)
+    except OSError:
         print("fleet simulate: no fleet key in %s (pass --key KEYFILE): every offer will be refused"
               % state, file=sys.stderr)
     import signal
@@ -140,3 +163,20 @@ def run(args):
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _main_micropython(argv):
+    # the MicroPython unix port has no argparse: positional arguments only
+    if len(argv) < 4:
+        print("usage: micropython -m mdns.host.fleet_sim STATE BOARD VERSION NAME [KEYFILE [WATCHDOG_S [SLOT_SIZE]]]")
+        return 2
+    key = argv[4] if len(argv) > 4 else None
+    wd = int(float(argv[5]) * 1000) if len(argv) > 5 else 10000
+    slot = int(argv[6], 0) if len(argv) > 6 else fleet_flash.SLOT_SIZE
+    SimDevice(argv[0], argv[1], argv[2], argv[3], key_path=key, watchdog_ms=wd, slot_size=slot,
+              mpy=None).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main_micropython(sys.argv[1:]))
