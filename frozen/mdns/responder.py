@@ -76,6 +76,16 @@ def _key(r):
     return k
 
 
+def _size(r):
+    # Upper bound of a record's wire size (no compression), kept on the record: lets
+    # _send_response allocate a packet buffer of the size needed instead of max_payload.
+    n = getattr(r, "_n", None)
+    if n is None:
+        n = len(_names.to_wire(r.name)) + 10 + len(r.rdata())
+        r._n = n
+    return n
+
+
 def _rf(r):
     # The folded owner name, computed once per record (see _key).
     f = getattr(r, "_f", None)
@@ -753,6 +763,15 @@ class ResponderPart:
         """Write answers then additionals, splitting over as many packets as needed."""
         out = []
         mp = self.eng.max_payload
+        need = 12
+        for q in questions:
+            need += len(_names.to_wire(q.name)) + 4
+        for r in answers:
+            need += _size(r)
+        for r in additionals:
+            need += _size(r)
+        if need < mp:
+            mp = need  # everything fits in one packet: no bigger buffer than that
 
         def fresh():
             w = wire.Writer(qid, FLAGS_RESPONSE, mp)
