@@ -17,11 +17,14 @@ if [ "$(id -u)" = 0 ]; then
   echo "setup: installing Debian packages:$missing"
   # avahi/dbus must not start as services on this machine: tests start their own,
   # inside network namespaces only.
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+  had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
+  if [ $had_policy = 0 ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends $missing
-  rm -f /usr/sbin/policy-rc.d
 else
   echo "setup: missing Debian packages:$missing" >&2
   echo "setup: install them with: sudo apt-get install$missing" >&2
