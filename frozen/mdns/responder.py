@@ -376,7 +376,11 @@ class ResponderPart:
         else:
             svc = g.svc
             svc.claimed = False
-            svc.instance = prober.next_instance_label(svc.instance)
+            taken = set([_fold(s.name) for s in self.services if s is not svc])
+            while True:
+                svc.instance = prober.next_instance_label(svc.instance)
+                if _fold(svc.name) not in taken:  # not a name our other services hold
+                    break
             self._rebuild_service(svc)
             new = svc.name
         self._interest_changed()

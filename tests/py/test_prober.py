@@ -98,6 +98,14 @@ def test_service_conflict_renames_instance():
     assert ans[0].data == "Kitchen Cam (2)._http._tcp.local"
 
 
+def test_rename_skips_names_our_other_services_hold():
+    rig = Rig()
+    s1, s2 = svc("Cam"), svc("Cam (2)", port=81)
+    rig.start([s1, s2])
+    rig.respond(R("Cam._http._tcp.local", SRV, (0, 0, 9, "other.local"), flush=True), at=100)
+    assert s1.instance == "Cam (3)" and s2.instance == "Cam (2)"
+
+
 def _probe_msg(name, recs):
     return wire.Message(questions=[Q(name, ANY, True)], authorities=recs)
 
