@@ -307,3 +307,18 @@ def test_offer_echo_in_txt(dev):
     del o["sig"]
     dev.run_offer(o, FakeSock(b""))
     assert dev.txt()["offer"] == "none" and dev.txt()["last_error"] == "unsigned"
+
+
+def test_async_run_ticks(dev):
+    import asyncio
+
+    dev.agent.connect = connector(FakeSock(http_reply(NEW)))
+    dev.agent.on_offer("dev1", signed(NEW), delay_ms=0)
+
+    async def main():
+        t = asyncio.ensure_future(dev.agent.run(period_ms=10))
+        await asyncio.sleep(0.05)
+        t.cancel()
+
+    asyncio.run(main())
+    assert dev.resets == 1

@@ -333,3 +333,9 @@ def test_sim_flash_bootloader_rule(tmp_path):
     with pytest.raises(OSError) as e:
         blank.set_boot()
     assert e.value.args[0] == fleet_flash.ESP_ERR_OTA_VALIDATE_FAILED
+
+
+def test_rollout_only_names_a_device_of_another_board():
+    ro, resp, fleet, out = rollout([("d1", "B1"), ("z1", "B9")], {"d1": upgrade_ok}, only=["d1", "z1"])
+    assert ro.run() == 1
+    assert result(ro)["z1"] == ("failed", "the release has no image for board B9") and result(ro)["d1"][0] == "ok"

@@ -199,6 +199,17 @@ class Agent:
             self._job = None
             self.upgrade(o)
 
+    async def run(self, period_ms=200):
+        """asyncio: `asyncio.create_task(agent.run())` next to `await responder.start()`.
+        A download blocks the loop while it runs (plain socket, like machine.reset())."""
+        try:
+            import asyncio
+        except ImportError:  # pragma: no cover
+            import uasyncio as asyncio
+        while True:
+            self.tick()
+            await asyncio.sleep(period_ms / 1000)
+
     def _mdns_up(self):
         # network and mDNS are up when our host name and fleet record are claimed
         r = self.responder

@@ -86,6 +86,11 @@ class Rollout:
         for n in names:
             d = devs[n]
             img = self.images.get(d["board"])
+            if img is None and self.only:
+                t = Target(d, _NoImage())  # named on purpose: say why nothing happens
+                t.result, t.detail = FAILED, "the release has no image for board %s" % d["board"]
+                self.targets.append(t)
+                continue
             if (self.boards and d["board"] not in self.boards) or img is None:
                 self.untouched.append(d)
                 continue
