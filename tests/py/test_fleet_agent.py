@@ -33,6 +33,7 @@ class Dev:
         self.agent = agentmod.Agent(
             None, name="dev1", board=img["board"], version=img["version"], chip="sim", key=self.key,
             state_path=str(self.dir / "fleet.json"), partition=self.flash.partition_class(),
+            veto_path=str(self.dir / "fleet.veto"),
             reset=self._reset, veto=self.veto, watchdog_ms=5000, log=self.logs.append,
             clock=lambda: self.now, mpy="1.29.0")
 
@@ -322,3 +323,33 @@ def test_async_run_ticks(dev):
 
     asyncio.run(main())
     assert dev.resets == 1
+
+
+def test_veto_file_forces_rollback(dev):
+    (dev.dir / "fleet.veto").write_text("")
+    dev.run_offer(signed(NEW), FakeSock(http_reply(NEW)))
+    dev.flash.reset()
+    dev.boot()
+    # pretend mDNS is up: tick() tries to confirm
+    dev.agent.responder = type("R", (), {"claimed": True, "update_service": lambda *a, **k: None})()
+    dev.agent.service = type("S", (), {"claimed": True, "instance": "dev1"})()
+    dev.agent.tick()
+    assert dev.txt()["ota"] == "pending-verify" and dev.txt()["last_error"] == "veto"
+    dev.now = 5000
+    dev.agent.tick()
+    assert dev.resets == 2 and dev.flash.reset() == "ota_0"
+    (dev.dir / "fleet.veto").unlink()
+    dev.boot()
+    assert dev.txt()["ota"] == "rolled-back"
+
+
+def test_auto_confirm_once_mdns_is_up(dev):
+    dev.run_offer(signed(NEW), FakeSock(http_reply(NEW)))
+    dev.flash.reset()
+    dev.boot()
+    dev.agent.tick()  # no responder: mDNS not up, stays on probation
+    assert dev.txt()["ota"] == "pending-verify"
+    dev.agent.responder = type("R", (), {"claimed": True, "update_service": lambda *a, **k: None})()
+    dev.agent.service = type("S", (), {"claimed": True, "instance": "dev1"})()
+    dev.agent.tick()
+    assert dev.txt()["ota"] == "valid" and dev.flash.state("ota_1") == "valid"

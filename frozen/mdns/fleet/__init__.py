@@ -11,6 +11,7 @@ OFFER_TYPE = "_mpfleet-offer._tcp"
 DOMAIN = "local"
 KEY_FILE = "fleet.key"
 STATE_FILE = "fleet.json"
+VETO_FILE = "fleet.veto"  # while it exists, new firmware is never marked valid
 BLOCK = 4096
 
 

@@ -9,7 +9,7 @@ from . import offer as _offer
 from . import writer as _writer
 from . import http as _http
 from . import state as _state
-from . import KEY_FILE, STATE_FILE, SERVICE_TYPE, OFFER_TYPE, BLOCK
+from . import KEY_FILE, STATE_FILE, VETO_FILE, SERVICE_TYPE, OFFER_TYPE, BLOCK
 
 OTHER = "other"  # an offer for another device: not ours to judge
 ROLLBACK = "rollback"  # last_error after the bootloader went back
@@ -76,7 +76,8 @@ class Agent:
     def __init__(self, responder=None, name=None, board=None, version=None, chip=None,
                  key=None, key_path=KEY_FILE, state_path=STATE_FILE, partition=None,
                  reset=None, veto=None, watchdog_ms=60000, wdt=None, log=None,
-                 connect=None, http_timeout=10, clock=None, mpy=None, auto_confirm=True):
+                 connect=None, http_timeout=10, clock=None, mpy=None, auto_confirm=True,
+                 veto_path=VETO_FILE):
         if partition is None:
             from esp32 import Partition as partition
         self.Partition = partition
@@ -91,6 +92,7 @@ class Agent:
         self.key = key if key is not None else _offer.load_key(key_path)
         self.state = _state.State(state_path)
         self.veto = veto
+        self.veto_path = veto_path
         self.watchdog_ms = watchdog_ms
         self.log = log or _log
         self.connect = connect
@@ -142,6 +144,12 @@ class Agent:
         unless the veto hook refuses. Returns True when the firmware is valid."""
         if self.ota != _state.PENDING:
             return True
+        if _exists(self.veto_path):
+            # `mpremote touch :fleet.veto`: refuse every new firmware (forces a rollback;
+            # the device tests use it on a real board)
+            self.log("veto: %s exists, not marking %s valid" % (self.veto_path, self.version))
+            self._set_error(VETO)
+            return False
         if self.veto is not None:
             r = self.veto()
             if r is False or isinstance(r, str):
@@ -391,6 +399,18 @@ class Agent:
         self.log("upgrade failed: %s (still running %s)" % (reason, self.version))
         self._set_error(reason)
         return reason
+
+
+def _exists(path):
+    if not path:
+        return False
+    import os
+
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
 
 
 def _label(part):

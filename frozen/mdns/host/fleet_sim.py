@@ -92,7 +92,7 @@ class SimDevice:
             self.responder, name=self.name, board=img["board"], version=img["version"], chip=self.chip,
             key_path=self.key_path, state_path=self.dir + "/fleet.json",
             partition=self.flash.partition_class(), reset=self._reset, veto=veto,
-            watchdog_ms=self.watchdog_ms, log=self.log, mpy=self.mpy)
+            watchdog_ms=self.watchdog_ms, log=self.log, mpy=self.mpy, veto_path=self.dir + "/fleet.veto")
         self.agent.advertise()
         self.agent.follow()
 
