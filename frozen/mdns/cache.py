@@ -16,6 +16,7 @@ from .names import fold, to_wire
 REFRESH_PCT = (80, 85, 90, 95)  # s5.2
 POOF_WINDOW_MS = 10000  # s10.5
 FLUSH_GRACE_MS = 1000  # s10.1 / s10.2: one second to live
+REFRESH_GROUP_MS = 1000  # refreshes due this soon go out with one that is due now
 
 # entry fields (a list per record, indexed by these constants)
 _REC = 0  # the wire.Record (its ttl is the TTL received)
@@ -126,6 +127,15 @@ class Cache:
     def _tick(self, now):
         due = None
         gone = None
+        # When a refresh is due, the ones due within the next second join it: records
+        # that came in separate packets (A and AAAA, SRV and TXT) are then asked in one
+        # query, and when nobody answers they go (POOF) at the same moment.
+        limit = now
+        for e in self._e.values():
+            n = e[_NEXT]
+            if n is not None and n <= now:
+                limit = now + REFRESH_GROUP_MS
+                break
         for key in self._e:
             e = self._e[key]
             if e[_EXP] <= now:
@@ -136,7 +146,7 @@ class Cache:
                 if gone is None:
                     gone = []
                 gone.append((key, "poof"))
-            elif e[_NEXT] is not None and e[_NEXT] <= now:
+            elif e[_NEXT] is not None and e[_NEXT] <= limit:
                 nt = (key[0], key[1])
                 if self._wanted(nt):
                     q = (e[_REC].name, e[_REC].type)

@@ -351,3 +351,15 @@ def test_engine_feed_reaches_cache_only_for_wanted_names():
     assert len(c) == 0 and eng.dropped == 1
     eng.feed(response([A()], [A("10.9.9.9", name="other.local")]), PEER, 0)
     assert len(c) == 2
+
+
+def test_refreshes_due_within_a_second_go_together():
+    eng, c, log = mk()
+    got = refresh_log(c)
+    c.want("cam.local", TYPE_A)
+    c.want("cam.local", TYPE_AAAA)
+    feed(c, [A(ttl=100)], 0)
+    feed(c, [Record("cam.local", TYPE_AAAA, "fd77::2", 100, True)], 700)  # a packet of its own
+    run(c, 86000)
+    assert [t for t, q in got] == [80000, 85000]
+    assert sorted(got[0][1]) == [("cam.local", TYPE_A), ("cam.local", TYPE_AAAA)]
