@@ -353,3 +353,12 @@ def test_auto_confirm_once_mdns_is_up(dev):
     dev.agent.service = type("S", (), {"claimed": True, "instance": "dev1"})()
     dev.agent.tick()
     assert dev.txt()["ota"] == "valid" and dev.flash.state("ota_1") == "valid"
+
+
+def test_name_defaults_to_host_label(tmp_path):
+    f = SimFlash(str(tmp_path / "f"), slot_size=16 * 4096)
+    f.flash_image(OLD)
+    r = type("R", (), {"hostname": "kitchen-1.local"})()
+    a = agentmod.Agent(r, board="B1", version="0.1.0", chip="sim", key=KEY, state_path=str(tmp_path / "s.json"),
+                       partition=f.partition_class(), reset=lambda: None)
+    assert a.name == "kitchen-1" and a.board == "B1"

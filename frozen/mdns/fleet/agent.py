@@ -88,7 +88,10 @@ class Agent:
         self.version = version
         self.chip = chip or _chip_default()
         self.mpy = mpy or _mpy_version()
-        self.name = name or (getattr(responder, "hostname", None) or "mpy-device")
+        if not name:
+            # "kitchen-1.local" -> "kitchen-1"
+            name = (getattr(responder, "hostname", None) or "mpy-device").split(".")[0]
+        self.name = name
         self.key = key if key is not None else _offer.load_key(key_path)
         self.state = _state.State(state_path)
         self.veto = veto
