@@ -35,12 +35,18 @@ def read_name(buf, off):
 
 
 def _read(buf, n, off):
+    # Names are copied as runs of labels: one slice for an uncompressed name,
+    # and for a compressed one a bytearray filled from each run (no per-label work).
     p = off
     end = -1
     hops = 0
-    out = bytearray()
+    size = 0
+    s = off  # start of the current run
+    runs = None  # [start, stop, ...] of the runs before the current one
+    if p < 0:
+        raise ValueError("truncated")
     while True:
-        if p >= n or p < 0:
+        if p >= n:
             raise ValueError("truncated")
         c = buf[p]
         if c >= 0xC0:
@@ -54,21 +60,38 @@ def _read(buf, n, off):
             hops += 1
             if hops > MAX_HOPS:
                 raise ValueError("pointer loop")
-            p = t
+            if p > s:
+                if runs is None:
+                    runs = [s, p]
+                else:
+                    runs.append(s)
+                    runs.append(p)
+            p = s = t
             continue
         if c & 0xC0:
             raise ValueError("bad label type")
         if c == 0:
-            out.append(0)
             if end < 0:
                 end = p + 1
-            return bytes(out), end
+            break
         if p + 1 + c > n:
             raise ValueError("truncated")
-        if len(out) + c + 2 > 255:
+        size += c + 1
+        if size + 1 > 255:
             raise ValueError("name too long")
-        out += buf[p : p + 1 + c]
         p += 1 + c
+    if runs is None:
+        w = buf[s : p + 1]
+        return (w if type(w) is bytes else bytes(w)), end
+    out = bytearray(size + 1)
+    q = 0
+    for i in range(0, len(runs), 2):
+        a = runs[i]
+        b = runs[i + 1]
+        out[q : q + b - a] = buf[a:b]
+        q += b - a
+    out[q:] = buf[s : p + 1]
+    return bytes(out), end
 
 
 def _skip_name(buf, p):
@@ -234,7 +257,7 @@ def match(buf, table):
     return mask
 
 
-def _suffixes(buf, lim, start, found):
+def _suffixes(buf, lim, start, found, log=None):
     # Every label position reached reading the name at start (following
     # pointers), in order, with the name from there: the first one seen for a
     # given name wins (design.md's order: starts in order, positions in order).
@@ -252,8 +275,30 @@ def _suffixes(buf, lim, start, found):
             s = w[k:]
             if s not in found:
                 found[s] = p
+                if log is not None:
+                    log.append(s)
         k += 1 + c
         p += 1 + c
+
+
+def _emit(buf, pos, w, found):
+    # The longest suffix of w found earlier becomes a pointer; else w is literal.
+    k = 0
+    if found:
+        while w[k] != 0:
+            t = found.get(w[k:])
+            if t is not None:
+                if pos + k + 2 > len(buf):
+                    raise ValueError("no room")
+                buf[pos : pos + k] = w[:k]
+                buf[pos + k] = 0xC0 | (t >> 8)
+                buf[pos + k + 1] = t & 0xFF
+                return pos + k + 2
+            k += 1 + w[k]
+    if pos + len(w) > len(buf):
+        raise ValueError("no room")
+    buf[pos : pos + len(w)] = w
+    return pos + len(w)
 
 
 def write_name(buf, pos, wire_name, starts, n):
@@ -270,18 +315,23 @@ def write_name(buf, pos, wire_name, starts, n):
     if len(w) > 1:
         for i in range(n):
             _suffixes(buf, pos, starts[i], found)
-    k = 0
-    while w[k] != 0:
-        t = found.get(w[k:]) if found else None
-        if t is not None:
-            if pos + k + 2 > len(buf):
-                raise ValueError("no room")
-            buf[pos : pos + k] = w[:k]
-            buf[pos + k] = 0xC0 | (t >> 8)
-            buf[pos + k + 1] = t & 0xFF
-            return pos + k + 2
-        k += 1 + w[k]
-    if pos + len(w) > len(buf):
+    return _emit(buf, pos, w, found)
+
+
+# ---- incremental form for mdns.wire.Writer (pure-Python only) ----
+# write_name re-reads every start on each call; a Writer that owns its buffer
+# can instead keep the suffix -> position table of design.md's rule as it
+# grows (starts only ever get appended, so "first seen wins" stays the same)
+# and produce byte-identical output in time linear in the packet.
+def table_add(buf, lim, start, found, log):
+    """Add the name at start (a new entry of starts) to found; new keys go to log."""
+    _suffixes(buf, lim, start, found, log)
+
+
+def table_write(buf, pos, wire_name, found):
+    """write_name with the table from table_add instead of starts."""
+    w = bytes(wire_name)
+    _check_one(w)
+    if pos < 0 or pos > len(buf):
         raise ValueError("no room")
-    buf[pos : pos + len(w)] = w
-    return pos + len(w)
+    return _emit(buf, pos, w, found)

@@ -87,9 +87,9 @@ def from_wire(wire):
     n = len(wire)
     if n > MAX_NAME:
         raise ValueError("name: longer than 255 bytes")
-    parts = []
+    # One pass checks the structure; then, unless a label holds "." or "\\",
+    # the length bytes become dots in one copy and the text is decoded once.
     p = 0
-    esc = False
     while True:
         if p >= n:
             raise ValueError("name: truncated")
@@ -98,21 +98,35 @@ def from_wire(wire):
             break
         if c > MAX_LABEL:
             raise ValueError("name: label is %d bytes (max %d)" % (c, MAX_LABEL))
-        if p + 1 + c > n:
-            raise ValueError("name: truncated")
-        lab = wire[p + 1 : p + 1 + c]
-        if not esc and (b"." in lab or b"\\" in lab):
-            esc = True
-        parts.append(lab)
         p += 1 + c
+        if p > n:
+            raise ValueError("name: truncated")
     if p + 1 != n:
         raise ValueError("name: trailing data")
+    if n == 1:
+        return ""
     try:
-        if not esc:
-            return b".".join(parts).decode()
-        return ".".join([escape(x.decode()) for x in parts])
-    except (UnicodeError, ValueError):
+        if b"." in wire or b"\\" in wire:
+            return _from_wire_escaped(wire)
+        b = bytearray(wire)
+        p = wire[0] + 1
+        while p < n - 1:
+            c = b[p]
+            b[p] = 46  # "."
+            p += 1 + c
+        return str(memoryview(b)[1 : n - 1], "utf-8")
+    except (UnicodeError, ValueError):  # MicroPython: UnicodeError; CPython: UnicodeDecodeError
         raise ValueError("name: label is not UTF-8")
+
+
+def _from_wire_escaped(wire):
+    parts = []
+    p = 0
+    while wire[p]:
+        c = wire[p]
+        parts.append(escape(str(wire[p + 1 : p + 1 + c], "utf-8")))
+        p += 1 + c
+    return ".".join(parts)
 
 
 def fold(name):

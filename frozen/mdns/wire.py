@@ -50,40 +50,51 @@ def type_name(t):
 
 
 # ---- rdata helpers ----
-def _nsec_bitmap(types):
-    # Restricted form (RFC 6762 s6.1): window block 0 only, up to 32 bytes.
-    if not types:
-        return b""
-    top = 0
-    for t in types:
-        if not 0 < t < 256:
-            raise ValueError("NSEC: type %d outside window 0 (restricted form, RFC 6762 s6.1)" % t)
-        if t > top:
-            top = t
-    bm = bytearray(2 + (top >> 3) + 1)
-    bm[1] = len(bm) - 2
-    for t in types:
-        bm[2 + (t >> 3)] |= 0x80 >> (t & 7)
-    return bytes(bm)
+def _nsec_bitmap(types, restricted=True):
+    # RFC 4034 s4.1.2 windows, each cut after its last non-zero byte. The
+    # encoder writes the restricted form (RFC 6762 s6.1: window 0 only);
+    # rdata() uses the general form so a decoded NSEC compares by content.
+    out = bytearray()
+    win = -1
+    bm = None
+    for t in sorted(types):
+        if not 0 <= t < 65536 or (restricted and t > 255):
+            raise ValueError("NSEC: type %d not in window 0 (restricted form, RFC 6762 s6.1)" % t)
+        if t >> 8 != win:
+            if bm is not None:
+                out.append(win)
+                out.append(len(bm))
+                out.extend(bm)
+            win = t >> 8
+            bm = bytearray()
+        i = (t & 255) >> 3
+        while len(bm) <= i:
+            bm.append(0)
+        bm[i] |= 0x80 >> (t & 7)
+    if bm is not None:
+        out.append(win)
+        out.append(len(bm))
+        out.extend(bm)
+    return bytes(out)
 
 
-def _nsec_types(buf, p, end, what):
+def _nsec_types(buf, p, end, name):
     # General RFC 4034 s4.1.2 windows: strictly increasing, 1-32 bytes each.
     out = []
     last = -1
     while p < end:
         if p + 2 > end:
-            raise ValueError("%s: NSEC bitmap truncated" % what)
+            raise ValueError("%s: NSEC bitmap truncated" % _what(TYPE_NSEC, name))
         win = buf[p]
         ln = buf[p + 1]
         if ln < 1 or ln > 32:
-            raise ValueError("%s: NSEC bitmap length %d (must be 1-32)" % (what, ln))
+            raise ValueError("%s: NSEC bitmap length %d (must be 1-32)" % (_what(TYPE_NSEC, name), ln))
         if win <= last:
-            raise ValueError("%s: NSEC windows out of order" % what)
+            raise ValueError("%s: NSEC windows out of order" % _what(TYPE_NSEC, name))
         last = win
         p += 2
         if p + ln > end:
-            raise ValueError("%s: NSEC bitmap truncated" % what)
+            raise ValueError("%s: NSEC bitmap truncated" % _what(TYPE_NSEC, name))
         for i in range(ln):
             b = buf[p + i]
             if b:
@@ -151,13 +162,13 @@ class Question:
 class Record:
     """A resource record. Treat as immutable: rdata() is computed once."""
 
-    def __init__(self, name, type, data, ttl=120, cache_flush=False, cls=CLASS_IN, _rd=None):
+    def __init__(self, name, type, data, ttl=120, cache_flush=False, cls=CLASS_IN, _rd=None, _checked=False):
         self.name = name
         self.type = type
         self.cls = cls
         self.cache_flush = cache_flush
         self.ttl = ttl
-        if _rd is None:
+        if not _checked:
             data = _norm_data(type, data)
         self.data = data
         self._rd = _rd
@@ -179,7 +190,7 @@ class Record:
             elif t == TYPE_TXT:
                 rd = txt.encode(d)
             elif t == TYPE_NSEC:
-                rd = names.to_wire(d[0]) + _nsec_bitmap(d[1])
+                rd = names.to_wire(d[0]) + _nsec_bitmap(d[1], False)
             else:
                 rd = bytes(d)
             self._rd = rd
@@ -248,7 +259,15 @@ def _what(t, name):
     return "%s record %r" % (type_name(t), name)
 
 
-def _decode_record(buf, name, t, c, ttl, rs, re):
+def _name(w, cache):
+    n = cache.get(w)
+    if n is None:
+        n = names.from_wire(w)
+        cache[w] = n
+    return n
+
+
+def _decode_record(buf, name, t, c, ttl, rs, re, cache):
     ln = re - rs
     rd = None
     if t == TYPE_A:
@@ -263,7 +282,7 @@ def _decode_record(buf, name, t, c, ttl, rs, re):
         rd, e = _f.read_name(buf, rs)
         if e != re:
             raise ValueError("%s: name does not fill rdata" % _what(t, name))
-        data = names.from_wire(rd)
+        data = _name(rd, cache)
     elif t == TYPE_SRV:
         if ln < 7:
             raise ValueError("%s: rdata is %d bytes (min 7)" % (_what(t, name), ln))
@@ -271,7 +290,7 @@ def _decode_record(buf, name, t, c, ttl, rs, re):
         tw, e = _f.read_name(buf, rs + 6)
         if e != re:
             raise ValueError("%s: target does not fill rdata" % _what(t, name))
-        data = (pr, w, port, names.from_wire(tw))
+        data = (pr, w, port, _name(tw, cache))
         rd = bytes(buf[rs : rs + 6]) + tw
     elif t == TYPE_TXT:
         rd = bytes(buf[rs:re])
@@ -283,11 +302,12 @@ def _decode_record(buf, name, t, c, ttl, rs, re):
         nw, e = _f.read_name(buf, rs)
         if e > re:
             raise ValueError("%s: next name runs past rdata" % _what(t, name))
-        data = (names.from_wire(nw), _nsec_types(buf, e, re, _what(t, name)))
-        rd = nw + bytes(buf[e:re])
+        types = _nsec_types(buf, e, re, name)
+        data = (_name(nw, cache), types)
+        rd = nw + _nsec_bitmap(types, False)  # canonical: equal content, equal rdata
     else:
         data = rd = bytes(buf[rs:re])
-    return Record(name, t, data, ttl, bool(c & 0x8000), c & 0x7FFF, rd)
+    return Record(name, t, data, ttl, bool(c & 0x8000), c & 0x7FFF, rd, True)
 
 
 def decode(buf):
@@ -313,17 +333,17 @@ def decode(buf):
     cache = {}  # wire name -> str, names repeat within a packet
     for i in range(total):
         w, e = _f.read_name(buf, offs[i])
-        name = cache.get(w)
-        if name is None:
-            name = names.from_wire(w)
-            cache[w] = name
+        name = _name(w, cache)
+        # walk checked that the fixed fields and rdata are inside buf
+        t = (buf[e] << 8) | buf[e + 1]
+        c = (buf[e + 2] << 8) | buf[e + 3]
         if i < qd:
-            t, c = struct.unpack_from(">HH", buf, e)
             msg.questions.append(Question(name, t, bool(c & 0x8000), c & 0x7FFF))
             continue
-        t, c, ttl, ln = struct.unpack_from(">HHIH", buf, e)
+        ttl = (buf[e + 4] << 24) | (buf[e + 5] << 16) | (buf[e + 6] << 8) | buf[e + 7]
+        ln = (buf[e + 8] << 8) | buf[e + 9]
         rs = e + 10
-        rec = _decode_record(buf, name, t, c, ttl, rs, rs + ln)
+        rec = _decode_record(buf, name, t, c, ttl, rs, rs + ln, cache)
         if i < limits[0]:
             sections[0].append(rec)
         elif i < limits[1]:
@@ -356,6 +376,10 @@ class Writer:
         self._sec = 0
         self._starts = array("H", [0] * _MAX_STARTS)
         self._n = 0
+        # With the pure-Python backend, keep design.md's suffix table as it
+        # grows (same bytes as write_name, without re-reading every name).
+        self._found = {} if hasattr(_f, "table_write") else None
+        self._log = []
 
     def count(self):
         c = self.counts
@@ -366,11 +390,28 @@ class Writer:
 
     def _name(self, wire):
         p = self.pos
-        self.pos = _f.write_name(self.buf, p, wire, self._starts, self._n)
+        found = self._found
+        if found is None:
+            self.pos = _f.write_name(self.buf, p, wire, self._starts, self._n)
+        else:
+            self.pos = _f.table_write(self.buf, p, wire, found)
         # Remember names that wrote labels (a bare pointer adds nothing new).
         if self._n < _MAX_STARTS and p < 0x4000 and self.buf[p] < 0xC0 and self.buf[p] != 0:
             self._starts[self._n] = p
             self._n += 1
+            if found is not None:
+                _f.table_add(self.buf, self.pos, p, found, self._log)
+
+    def _begin(self):
+        del self._log[:]
+        return self.pos, self._n
+
+    def _undo(self, p, n):
+        self.pos, self._n = p, n
+        if self._found is not None:
+            for k in self._log:
+                del self._found[k]
+        del self._log[:]
 
     def _room(self, k):
         if self.pos + k > self.max_size:
@@ -383,14 +424,14 @@ class Writer:
     def add_question(self, q):
         self._enter(0)
         wire = names.to_wire(q.name)
-        p, n = self.pos, self._n
+        p, n = self._begin()
         try:
             self._name(wire)
             self._room(4)
             struct.pack_into(">HH", self.buf, self.pos, q.type, (q.cls & 0x7FFF) | (0x8000 if q.unicast else 0))
             self.pos += 4
         except ValueError as e:
-            self.pos, self._n = p, n
+            self._undo(p, n)
             if e.args and e.args[0] == "no room":
                 return False
             raise
@@ -416,7 +457,7 @@ class Writer:
             rd = r.rdata()
             if len(rd) > 0xFFFF:
                 raise ValueError("%s: rdata over 65535 bytes" % _what(t, r.name))
-        p, n = self.pos, self._n
+        p, n = self._begin()
         try:
             self._name(wire)
             self._room(10)
@@ -444,7 +485,7 @@ class Writer:
             self.buf[lp] = ln >> 8
             self.buf[lp + 1] = ln & 0xFF
         except ValueError as e:
-            self.pos, self._n = p, n
+            self._undo(p, n)
             if e.args and e.args[0] == "no room":
                 return False
             raise
