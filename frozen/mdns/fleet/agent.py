@@ -101,6 +101,10 @@ class Agent:
         self.connect = connect
         self.http_timeout = http_timeout
         self._reset = reset
+        if clock is None:
+            from ..sync import Clock  # ticks_ms() unwrapped
+
+            clock = Clock()
         self._clock = clock
         self.buf = bytearray(BLOCK)  # the one buffer of the upgrade path
         self.heap_peak = 0  # bytes allocated above the start of the last upgrade
@@ -383,16 +387,19 @@ class Agent:
             return self._failed(e.reason)
         except _http.HttpError as e:
             return self._failed(e.reason)
-        try:
-            nxt.set_boot()
-        except OSError:
-            return self._failed(SETBOOT)
         st = self.state
+        # pending first: power lost right after set_boot() must still find it
         st.pending = {"slot": _label(nxt), "v": o["v"], "from": self.slot,
                       "fromv": self.version, "sha": o["sha"]}
         st.offer = o["sig"][:8]
         st.err = ""
         st.save()
+        try:
+            nxt.set_boot()
+        except OSError:
+            st.pending = None
+            st.save()
+            return self._failed(SETBOOT)
         self.log("wrote %d bytes to %s%s; reset" % (length, _label(nxt), (", heap high-water %d bytes" % self.heap_peak) if m0 else ""))
         self.reset()
         return _offer.OK
