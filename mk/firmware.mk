@@ -75,11 +75,13 @@ unix:
 	$(call need,MICROPY_DIR,MICROPY_DIR is not set: make $@ MICROPY_DIR=/path/to/micropython (a checkout of $(MICROPY_VERSION) with its unix submodules; see docs/firmware.md))
 	@UNIX_BITS=$(UNIX_BITS) UNIX_VARIANT=$(UNIX_VARIANT) tools/firmware/build-unix.sh $(UNIX_BUILD)
 
-test-unix: unix $(STAMP)/venv
+test-unix: unix
 	@echo "== test-unix: tests/c/run_vectors_mpy.py on $(UNIX_BIN)"
 	@$(UNIX_BIN) tests/c/run_vectors_mpy.py
 	@echo "== test-unix: tests/mpy/cases on $(UNIX_BIN)"
-	@$(PY) tools/firmware/unix_cases.py $(UNIX_BIN)
+	@python3 tools/firmware/unix_cases.py $(UNIX_BIN)
+	@echo "== test-unix: interop scenarios on $(UNIX_BIN) (network namespaces: root)"
+	MDNS_MPY_UNIX=$(UNIX_BIN) $(call venv_tool,python) -m pytest -q tests/interop -k micropython_unix
 
 test-device:
 	$(call need,PORT,$(no_port))
