@@ -13,4 +13,10 @@ def __getattr__(name):
         from .service import Service
 
         return Service
-    raise AttributeError(name)
+    # MicroPython's `from . import X` asks the package first and lands here before the
+    # submodule X is loaded: load it (it then becomes a package attribute).
+    try:
+        __import__("mdns." + name)
+    except ImportError:
+        raise AttributeError(name)
+    return globals()[name]
