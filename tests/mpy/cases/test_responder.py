@@ -156,6 +156,15 @@ def test_goodbye():
     assert all(r.ttl == 0 for r in recs)
 
 
+def test_public_names():
+    import mdns
+
+    s = mdns.Service("Cam", "_http._tcp,_printer", 80)
+    eq(s.name, "Cam._http._tcp.local")
+    eq(s.sub_names(), ["_printer._sub._http._tcp.local"])
+    assert mdns.Responder is not None
+
+
 def test_service_errors():
     e = raises(ValueError, Service, "x" * 64, "_http._tcp", 80)
     assert "63" in str(e)
