@@ -90,3 +90,32 @@ def test_instance():
         names.instance("x" * 64, "_http._tcp.local")
     with pytest.raises(ValueError, match="empty"):
         names.instance("", "_http._tcp.local")
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+labels = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30).filter(lambda s: len(s.encode()) <= 63)
+
+
+@given(st.lists(labels, max_size=5))
+def test_join_split_wire_roundtrip(labs):
+    n = names.join(labs)
+    assert names.split(n) == labs
+    if len(b"".join(x.encode() for x in labs)) + len(labs) + 1 <= 255:
+        w = names.to_wire(n)
+        assert names.from_wire(w) == n
+        assert names.fold_wire(w) == names.to_wire(n).lower()
+
+
+@given(st.binary(max_size=80))
+def test_from_wire_only_valueerror(b):
+    try:
+        names.from_wire(b)
+    except ValueError:
+        pass
+
+
+def test_length_byte_46_is_not_a_dot():
+    # a 46-byte label: its length byte is "." in ASCII; the slow path keeps it right
+    w = bytes([46]) + b"a" * 46 + b"\x05local\x00"
+    assert names.from_wire(w) == "a" * 46 + ".local"

@@ -604,3 +604,105 @@ def test_encode_vectors_read_by_zeroconf():
 @pytest.mark.parametrize("name", ["test_decode_vectors", "test_encode_vectors", "test_text_vectors", "test_mutations_only_valueerror", "test_records_eq_hash"])
 def test_mpy_case_on_cpython(name):
     getattr(case, name)()
+
+
+def fastpy_without_table():
+    # fastpy as the C module looks to the Writer: write_name with starts, no table helpers
+    class Plain:
+        read_name = staticmethod(fastpy.read_name)
+        name_eq = staticmethod(fastpy.name_eq)
+        walk = staticmethod(fastpy.walk)
+        match = staticmethod(fastpy.match)
+        write_name = staticmethod(fastpy.write_name)
+
+    return Plain
+
+
+def test_writer_paths_identical():
+    # the Writer's incremental table (fastpy) and write_name with starts give the same bytes
+    msgs = [announcement(), Message(0, 0, questions=[Question("kitchen.local", TYPE_ANY, True)],
+                                    authorities=[Record("kitchen.local", TYPE_A, "10.0.0.5")])]
+    for m in msgs:
+        for size in (80, 120, 200, 1460):
+            try:
+                a = encode(m, size)
+            except ValueError:
+                continue
+            old = wire.use(fastpy_without_table())
+            try:
+                b = encode(m, size)
+            finally:
+                wire.use(old)
+            assert a == b
+
+
+def test_writer_rollback_keeps_compression_sound():
+    # A record whose owner name was written before it ran out of room must leave no
+    # trace: a later name must not point into the bytes that were given back.
+    for backend in (fastpy, fastpy_without_table()):
+        old = wire.use(backend)
+        try:
+            w = Writer(flags=FLAG_QR, max_size=70)
+            assert w.add_answer(Record("a.local", TYPE_A, "1.2.3.4"))  # 12 + 9 + 14 = 35
+            # owner "longname-xyz.local" fits (15 bytes: 50), rdata (PTR, 20 literal) does not
+            assert not w.add_answer(Record("longname-xyz.local", TYPE_PTR, "other-target.example"))
+            assert w.size() == 35 and w.count() == 1
+            assert w.add_answer(Record("b.longname-xyz.local", TYPE_A, "1.2.3.5"))
+            pkt = w.packet()
+            d = decode(pkt)
+            assert [r.name for r in d.answers] == ["a.local", "b.longname-xyz.local"]
+        finally:
+            wire.use(old)
+
+
+def test_writer_invalid_data_writes_nothing():
+    w = Writer(flags=FLAG_QR)
+    w.add_answer(Record("a.local", TYPE_A, "1.2.3.4"))
+    before = w.packet()
+    bad = Record("b.local", TYPE_TXT, {"ok": b"1"})
+    bad.data = {"bad=key": b"1"}  # mutated after construction: caught when written
+    bad._rd = None
+    with pytest.raises(ValueError, match="bad=key"):
+        w.add_answer(bad)
+    with pytest.raises(ValueError, match="empty label"):
+        w.add_answer(Record("c.local", TYPE_PTR, "x..local"))
+    assert w.packet() == before
+
+
+def test_writer_question_and_counts():
+    w = Writer(5, 0)
+    assert w.add_question(Question("kitchen.local", TYPE_A))
+    assert w.add_question(Question("kitchen.local", TYPE_AAAA, unicast=True))
+    assert w.add_answer(Record("kitchen.local", TYPE_A, "10.0.0.1"))
+    assert w.counts == [2, 1, 0, 0] and w.count() == 3
+    pkt = w.packet()
+    assert pkt[:12] == hdr(5, 0, qd=2, an=1)
+    assert pkt.count(b"\x07kitchen") == 1  # second question and the answer are pointers
+    d = decode(pkt)
+    assert [q.type for q in d.questions] == [TYPE_A, TYPE_AAAA] and d.questions[1].unicast
+
+
+def test_decode_memoryview_and_bytearray():
+    (pkt,) = encode(announcement())
+    want = decode(pkt)
+    for form in (bytearray(pkt), memoryview(pkt), memoryview(bytearray(pkt) + b"xx")[: len(pkt)]):
+        got = decode(form)
+        assert got.answers == want.answers and got.additionals == want.additionals
+        assert [r.data for r in got.answers] == [r.data for r in want.answers]
+
+
+def test_many_names_compression_limit():
+    # more distinct names than the 64 remembered: still valid, later names literal
+    recs = [Record("h%03d.example%d.local" % (i, i), TYPE_A, "10.0.0.1") for i in range(80)]
+    pkts = encode(Message(0, FLAG_QR, answers=recs), 9000)
+    assert len(pkts) == 1
+    assert decode(pkts[0]).answers == recs
+
+
+def test_ttl_and_flags_ranges():
+    r = Record("x.local", TYPE_A, "1.2.3.4", ttl=0xFFFFFFFF)
+    assert decode(encode(Message(0, FLAG_QR, answers=[r]))[0]).answers[0].ttl == 0xFFFFFFFF
+    with pytest.raises(ValueError, match="ttl"):
+        Writer().add_answer(Record("x.local", TYPE_A, "1.2.3.4", ttl=-1))
+    m = Message(0xBEEF, 0x8400)
+    assert decode(encode(m)[0]).id == 0xBEEF
