@@ -232,3 +232,27 @@ def test_asyncio_browser_and_resolvers(testbed):
     assert host[0] == avh.ip4 and avh.ip6 in host, lines
     types = [l for l in lines if l.startswith("types ")][0].split(" ", 1)[1].split(",")
     assert TYPE in types, lines
+
+
+@pytest.mark.interop_timeout(170)
+def test_down_by_poof_when_avahi_daemon_is_killed(testbed):
+    # avahi-daemon killed with SIGKILL: no goodbye, host records TTL 120 s. The 80 % and
+    # 85 % refresh queries (about 96 s and 102 s) go unanswered: POOF flushes the SRV
+    # and addresses 10 s after the first (RFC 6762 s10.5), long before the PTR's 75 min.
+    import os
+
+    tb = testbed(["dut", "avahi"])
+    dut = tb["dut"]
+    av = tb["avahi"].start_avahi()
+    av.publish_service("Kill Me", TYPE, 9000)
+    b = Browse(dut)
+    b.wait("up", "Kill Me", 10)
+    t0 = time.time()
+    os.kill(av.pid, signal.SIGKILL)
+    d = b.wait("down", "Kill Me", 140)
+    took = time.time() - t0
+    assert d["reason"] == "poof", d
+    assert 95 < took < 125, took
+    assert b.events("Kill Me") == ["up", "down"]  # no `changed` on the way down
+    print("down %.1f s after SIGKILL of avahi-daemon, by POOF" % took)
+    b.stop()
