@@ -268,10 +268,7 @@ class Cache:
         """s7.1: records answering name/type with more than half their TTL left,
         each with its remaining TTL, for a query's known-answer section."""
         out = []
-        f = fold(name)
-        for nt in list(self._nt):
-            if nt[0] != f or (type != wire.TYPE_ANY and nt[1] != type):
-                continue
+        for nt in self._pairs(fold(name), type):
             for key in self._nt[nt]:
                 e = self._e[key]
                 left = e[_EXP] - now
@@ -283,10 +280,7 @@ class Cache:
     def observe_query(self, name, type, known_keys, now):
         """s10.5: a query (ours or another host's QM one) that our records of
         name/type should answer. known_keys: keys listed as known answers."""
-        f = fold(name)
-        for nt in self._nt:
-            if nt[0] != f or (type != wire.TYPE_ANY and nt[1] != type):
-                continue
+        for nt in self._pairs(fold(name), type):
             for key in self._nt[nt]:
                 if known_keys and key in known_keys:
                     continue
@@ -297,6 +291,12 @@ class Cache:
                 else:
                     e[_POOF_N] += 1
                 self._dirty_deadline = True
+
+    def _pairs(self, f, type):
+        # the (name, type) index entries a question for name/type covers
+        if type != wire.TYPE_ANY:
+            return ((f, type),) if (f, type) in self._nt else ()
+        return [nt for nt in self._nt if nt[0] == f]
 
     # ---- interest (s5.2 refresh applies only to these) ----
     def want(self, name, type):
