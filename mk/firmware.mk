@@ -76,6 +76,8 @@ unix:
 	@UNIX_BITS=$(UNIX_BITS) UNIX_VARIANT=$(UNIX_VARIANT) tools/firmware/build-unix.sh $(UNIX_BUILD)
 
 test-unix: unix
+	@echo "== test-unix: board folders through MicroPython's esp32 CMake (no ESP-IDF)"
+	@python3 tools/firmware/sdkconfig_check.py $(MICROPY_DIR)
 	@echo "== test-unix: tests/c/run_vectors_mpy.py on $(UNIX_BIN)"
 	@$(UNIX_BIN) tests/c/run_vectors_mpy.py
 	@echo "== test-unix: tests/mpy/cases on $(UNIX_BIN)"
