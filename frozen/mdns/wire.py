@@ -359,6 +359,19 @@ def concerns(buf, table):
 
 
 # ---- encoding ----
+_wcache = {}  # name -> wire form: a responder writes the same few names again and again
+
+
+def _to_wire(name):
+    w = _wcache.get(name)
+    if w is None:
+        w = names.to_wire(name)
+        if len(_wcache) >= 24:
+            _wcache.clear()
+        _wcache[name] = w
+    return w
+
+
 class Writer:
     """Builds one packet. Sections must be filled in order: questions, answers,
     authorities, additionals. add_* returns False, with nothing written, when
@@ -423,7 +436,7 @@ class Writer:
 
     def add_question(self, q):
         self._enter(0)
-        wire = names.to_wire(q.name)
+        wire = _to_wire(q.name)
         p, n = self._begin()
         try:
             self._name(wire)
@@ -440,18 +453,18 @@ class Writer:
 
     def _record(self, sec, r):
         self._enter(sec)
-        wire = names.to_wire(r.name)
+        wire = _to_wire(r.name)
         t = r.type
         if not 0 <= r.ttl <= 0xFFFFFFFF:
             raise ValueError("%s: ttl %r out of range" % (_what(t, r.name), r.ttl))
         # Compute what can fail on bad data before touching the buffer.
         d = r.data
         if t == TYPE_PTR:
-            target = names.to_wire(d)
+            target = _to_wire(d)
         elif t == TYPE_SRV:
-            target = names.to_wire(d[3])
+            target = _to_wire(d[3])
         elif t == TYPE_NSEC:
-            target = names.to_wire(d[0])
+            target = _to_wire(d[0])
             tail = _nsec_bitmap(d[1])
         else:
             rd = r.rdata()
