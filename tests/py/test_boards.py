@@ -82,7 +82,7 @@ def test_sdkconfig_board_settings(name):
 
 
 def test_common_cmake_names_board_csv_absolutely():
-    text = read(TOP, "ports", "esp32", "boards", "mdnsfast_common.cmake")
+    text = read(TOP, "ports", "esp32", "mdnsfast_common.cmake")
     assert 'CONFIG_PARTITION_TABLE_CUSTOM_FILENAME=\\"${MICROPY_BOARD_DIR}/partitions.csv\\"\\n' in text
     assert "${MICROPY_BOARD_DIR}/sdkconfig.board" in text
     assert "set(MICROPY_FROZEN_MANIFEST ${MICROPY_BOARD_DIR}/manifest.py)" in text
@@ -96,7 +96,7 @@ def test_cmake_uses_port_common_for_its_chip(name):
     meta = boards.load(name)
     lines = [l.strip() for l in read(meta["dir"], "mpconfigboard.cmake").splitlines() if l.strip() and not l.startswith("#")]
     assert lines[0] == "include(boards/mpconfigboard_%s_common.cmake)" % meta["chip"]
-    assert lines[-1] == "include(${MICROPY_BOARD_DIR}/../mdnsfast_common.cmake)"
+    assert lines[-1] == "include(${MICROPY_BOARD_DIR}/../../mdnsfast_common.cmake)"
 
 
 @pytest.mark.parametrize("name", BOARDS)

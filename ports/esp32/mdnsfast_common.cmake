@@ -1,4 +1,4 @@
-# Shared by every MDNSFAST_* board: included from the board's mpconfigboard.cmake
+# Shared by every MDNSFAST_* board (ports/esp32/boards/*): included from the board's mpconfigboard.cmake
 # after it has set IDF_TARGET and SDKCONFIG_DEFAULTS (MicroPython's *_common.cmake).
 #
 # What it adds:
@@ -24,5 +24,5 @@ set(MICROPY_FROZEN_MANIFEST ${MICROPY_BOARD_DIR}/manifest.py)
 
 if(NOT USER_C_MODULES)
     get_filename_component(USER_C_MODULES
-        ${CMAKE_CURRENT_LIST_DIR}/../../../usermod_mdnsfast/micropython.cmake ABSOLUTE)
+        ${CMAKE_CURRENT_LIST_DIR}/../../usermod_mdnsfast/micropython.cmake ABSOLUTE)
 endif()
