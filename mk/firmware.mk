@@ -64,7 +64,7 @@ deploy-files:
 	$(call need,PORT,$(no_port))
 	@echo "== deploy-files: mdns device modules -> $(PORT):/lib/mdns"
 	@$(PY) tools/firmware/deploy.py $(BUILD)/deploy
-	$(call venv_tool,mpremote) connect $(PORT) mkdir :/lib + cp -r $(BUILD)/deploy/lib/mdns :/lib/ $(foreach f,$(FILES),+ cp $(f) :/$(notdir $(f)))
+	$(call venv_tool,mpremote) connect $(PORT) cp -r $(BUILD)/deploy/lib :/ $(foreach f,$(FILES),+ cp $(f) :/$(notdir $(f)))
 
 # Standard library only: runs on a build machine without the venv.
 release:
