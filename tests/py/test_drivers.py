@@ -274,3 +274,40 @@ def test_aio_driver_alone_start_stop():
         assert part.host.live and not d.running
 
     asyncio.run(main())
+
+
+class LoopNet(FakeNet):
+    """Multicast loopback, as the kernel does with IP_MULTICAST_LOOP: what we send to
+    the group comes back to our own socket from our own address."""
+
+    def send(self, data, dest=None):
+        FakeNet.send(self, data, dest)
+        if dest is None:
+            self.inject(data, (self.addrs[0], 5353))
+
+
+def test_responder_and_browser_share_one_engine_and_driver():
+    from mdns.browser import Browser
+
+    net = LoopNet()
+    clk = FakeClock()
+    seen = []
+    r = Responder("kitchen-cam", sockets=net, clock=clk, rand=zero,
+                  services=[Service("Kitchen Cam", "_http._tcp", 80, txt={"a": b"1"})])
+    r.sockets()  # opens the driver
+    b = Browser("_http._tcp", on_event=seen.append, driver=r.driver)
+    for _ in range(60):
+        clk.t += 50
+        r.process()
+    assert r.claimed
+    ups = [e for e in seen if e.kind == "up"]
+    assert ups and ups[0].instance == "Kitchen Cam" and ups[0].port == 80
+    assert "10.0.0.5" in ups[0].addresses
+    # our own looped-back announcements were no conflict
+    assert r.hostname == HOSTN
+    r.remove_service(r.services[0])  # goodbye, looped back to the browser
+    for _ in range(40):
+        clk.t += 50
+        r.process()
+    assert any(e.kind == "down" for e in seen)
+    r.close()
