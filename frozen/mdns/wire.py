@@ -252,7 +252,9 @@ class Message:
 
 
 # ---- decoding ----
-_offs = array("H", [0] * 64)
+# Offset tables for walk, reused: taken from the pool for one decode and given
+# back (list pop/append keep this safe with CPython threads).
+_pool = []
 
 
 def _what(t, name):
@@ -312,7 +314,6 @@ def _decode_record(buf, name, t, c, ttl, rs, re, cache):
 
 def decode(buf):
     """Message from a datagram; any malformed input raises ValueError."""
-    global _offs
     n = len(buf)
     if n < 12:
         raise ValueError("truncated")
@@ -321,11 +322,21 @@ def decode(buf):
     if total * 5 > n - 12:
         # Not even the smallest entries (5 bytes) fit: refuse before sizing tables.
         raise ValueError("bad counts")
-    offs = _offs
+    try:
+        offs = _pool.pop()
+    except IndexError:
+        offs = array("H", [0] * 64)
     if total > len(offs):
         offs = array("H", [0] * total)
-        if total <= 512:
-            _offs = offs
+    try:
+        msg = _decode(buf, offs, mid, flags, qd, an, ns, total)
+    finally:
+        if len(offs) <= 512 and len(_pool) < 4:
+            _pool.append(offs)
+    return msg
+
+
+def _decode(buf, offs, mid, flags, qd, an, ns, total):
     _f.walk(buf, offs)
     msg = Message(mid, flags)
     sections = (msg.answers, msg.authorities, msg.additionals)
