@@ -112,7 +112,7 @@ class ResponderPart:
         self.ttl_host = ttl_host
         self.ttl_other = ttl_other
         self.announce_count = announce_count
-        label = hostname
+        label = hostname[:-1] if hostname.endswith(".") else hostname
         if _names.fold(label).endswith(b".local"):
             label = label[:-6]
         if "." in label or not label:

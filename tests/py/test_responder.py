@@ -459,3 +459,4 @@ def test_hostname_validation():
     with pytest.raises(ValueError):
         ResponderPart(Engine(), "x" * 64, [])
     assert ResponderPart(Engine(), "Cam.local", []).hostname == "Cam.local"
+    assert ResponderPart(Engine(), "cam.LOCAL.", []).hostname == "cam.local"
