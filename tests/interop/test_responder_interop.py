@@ -292,3 +292,35 @@ def test_we_defend_our_hostname_and_instance_against_avahi(testbed):
     assert pub.name != "Kitchen Cam", pub.name  # Avahi picked another name: ours stays
     assert not ours.stream.find(lambda l: l.startswith("renamed") or l.startswith("conflict"))
     ours.stop()
+
+
+_CONFLICT_SENDER = r'''
+import socket, sys
+from netns_guard import guard
+guard()
+from mdns import wire
+w = wire.Writer(0, wire.FLAG_QR | wire.FLAG_AA)
+w.add_answer(wire.Record(sys.argv[1], wire.TYPE_A, sys.argv[2], ttl=120, cache_flush=True))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(sys.argv[3]))
+s.sendto(w.packet(), ("224.0.0.251", 5353))
+'''
+
+
+def test_conflict_after_claim_reprobes_and_keeps_name_when_nobody_defends(testbed):
+    """s9 on the real network: an unsolicited response with another address for our
+    host name makes us probe again; nobody answers the probes, so the name stays ours
+    and is announced again."""
+    tb = testbed(["dut", "rogue", "obs"])
+    dut, rogue = tb["dut"], tb["rogue"]
+    obs = tb["obs"].start_avahi(hostname="observer")
+    ours = Ours(dut, "kitchen-cam")
+    ours.claimed()
+    time.sleep(1.5)  # announcements done
+    rogue.python(["-c", _CONFLICT_SENDER, "kitchen-cam.local", "10.77.%d.99" % tb.subnet, rogue.ip4])
+    ours.wait("conflict host kitchen-cam.local (contested)", 5)
+    time.sleep(2.0)
+    assert not ours.stream.find(lambda l: l.startswith("renamed"))
+    assert obs.resolve_name("kitchen-cam.local", family=4) == dut.ip4
+    ours.stop()
