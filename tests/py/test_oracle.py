@@ -3,10 +3,9 @@ packets our encoder makes parse with zeroconf.DNSIncoming to the same records, a
 zeroconf.DNSOutgoing builds (with its own compression) decode with ours to the same records."""
 import ipaddress
 
-import pytest
 from hypothesis import given, settings, strategies as st
 
-zeroconf = pytest.importorskip("zeroconf")  # pinned in requirements-test.txt; missing = broken venv
+import zeroconf  # pinned in requirements-test.txt: missing means a broken venv, which must fail
 from zeroconf import DNSAddress, DNSIncoming, DNSNsec, DNSOutgoing, DNSPointer, DNSQuestion, DNSService, DNSText
 
 from mdns import names

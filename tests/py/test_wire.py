@@ -4,7 +4,7 @@ import pytest
 
 from mdns import fastpy, names, wire
 from mdns.wire import (
-    CLASS_IN, FLAG_AA, FLAG_QR, FLAG_TC, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_NSEC, TYPE_PTR, TYPE_SRV, TYPE_TXT,
+    CLASS_IN, FLAG_AA, FLAG_QR, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_NSEC, TYPE_PTR, TYPE_SRV, TYPE_TXT,
     Message, Question, Record, Writer, decode, encode,
 )
 
