@@ -5,6 +5,7 @@ import ipaddress
 
 from hypothesis import given, settings, strategies as st
 
+import pytest
 import zeroconf  # pinned in requirements-test.txt: missing means a broken venv, which must fail
 from zeroconf import DNSAddress, DNSIncoming, DNSNsec, DNSOutgoing, DNSPointer, DNSQuestion, DNSService, DNSText
 
@@ -229,3 +230,41 @@ def test_zeroconf_utf8_instances_decoded(labels, port):
         recs.append(Record("_http._tcp.local", TYPE_PTR, inst, 4500))
         recs.append(Record(inst, TYPE_SRV, (0, 0, port, "host.local"), 120, True))
     check_we_read_zeroconf(Message(0, FLAG_QR | FLAG_AA, answers=recs))
+
+
+# ---- real traffic: tests/corpus/{avahi,zeroconf}.hex (captured on the testbed LAN) ----
+import os  # noqa: E402
+
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus")
+
+
+def corpus_packets(name):
+    out = []
+    with open(os.path.join(CORPUS, name)) as f:
+        for n, line in enumerate(f):
+            line = line.split("#", 1)[0].strip()
+            if line:
+                out.append(("%s:%d" % (name, n + 1), bytes.fromhex(line.replace(" ", ""))))
+    return out
+
+
+REAL = corpus_packets("avahi.hex") + corpus_packets("zeroconf.hex")
+
+
+def test_real_corpus_present():
+    assert len(REAL) > 100  # Avahi 0.8 and python-zeroconf 0.154 datagrams
+
+
+@pytest.mark.parametrize("pkt", [p for _, p in REAL], ids=[i for i, _ in REAL])
+def test_real_packets_decode_like_zeroconf(pkt):
+    ours = decode(pkt)
+    inc = DNSIncoming(pkt)
+    assert inc.valid
+    assert (ours.id, ours.flags) == (inc.id, inc.flags)
+    assert [our_question(q) for q in ours.questions] == [zc_question(q) for q in inc.questions]
+    want = [zc_to_plain(r) for r in inc.answers()]
+    got = [ours_to_plain(r) for r in ours.records() if r.type in KNOWN]
+    assert got == want
+    # and what we decoded encodes back to records that decode the same
+    again = decode(encode(ours, 9000)[0])
+    assert again.records() == ours.records()

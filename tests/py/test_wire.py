@@ -274,6 +274,7 @@ def load_case_module():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     mod.VECTORS_DIR = VDIR
+    mod.CORPUS_DIR = os.path.join(TOP, "tests", "corpus")
     return mod
 
 
@@ -601,7 +602,7 @@ def test_encode_vectors_read_by_zeroconf():
 
 
 # the MicroPython case's functions, run here on CPython too
-@pytest.mark.parametrize("name", ["test_decode_vectors", "test_encode_vectors", "test_text_vectors", "test_mutations_only_valueerror", "test_records_eq_hash"])
+@pytest.mark.parametrize("name", ["test_decode_vectors", "test_encode_vectors", "test_text_vectors", "test_mutations_only_valueerror", "test_real_traffic_decodes", "test_records_eq_hash"])
 def test_mpy_case_on_cpython(name):
     getattr(case, name)()
 

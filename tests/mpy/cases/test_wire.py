@@ -10,6 +10,10 @@ try:
     VECTORS_DIR  # set by the MicroPython harness (tests/mpy/mpytest.py)
 except NameError:
     VECTORS_DIR = "tests/vectors"
+try:
+    from mpytest import CORPUS_DIR  # the harness's copy of tests/corpus
+except ImportError:
+    CORPUS_DIR = "tests/corpus"
 
 
 def h(b):
@@ -213,6 +217,38 @@ def test_mutations_only_valueerror():
                 except ValueError:
                     pass
     assert n > 500, n
+
+
+def read_corpus(name):
+    out = []
+    with open(CORPUS_DIR + "/" + name) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                out.append(uh(line.replace(" ", "")))
+    return out
+
+
+def test_real_traffic_decodes():
+    # datagrams Avahi 0.8 and python-zeroconf 0.154 sent on the testbed LAN (tests/corpus)
+    n = 0
+    recs = 0
+    fails = []
+    for name in ("avahi.hex", "zeroconf.hex"):
+        for i, pkt in enumerate(read_corpus(name)):
+            try:
+                m = wire.decode(pkt)
+            except ValueError as e:
+                fails.append("%s #%d: %s" % (name, i, e))
+                continue
+            n += 1
+            recs += len(m.questions) + len(m.records())
+            # our encoding of what we read decodes to the same records
+            again = wire.decode(wire.encode(m, 9000)[0])
+            if again.records() != m.records():
+                fails.append("%s #%d: re-encoding changed the records" % (name, i))
+    assert not fails, "; ".join(fails)
+    assert n > 100 and recs > n, (n, recs)
 
 
 def test_records_eq_hash():
