@@ -134,7 +134,9 @@ class BrowserPart:
         if self.closed:
             return
         if kind == "batch":
-            self._settle(now)
+            # settled at the next tick, which the drivers run right after reading
+            # every datagram that is waiting: replies that arrive together (IPv4 and
+            # IPv6 copies, a peer's records in several packets) make one event
             return
         t = rec.type
         f = _names.fold(rec.name)

@@ -44,6 +44,7 @@ class Sim:
         else:
             self.eng.feed(data, src, self.now)
         self.pump()
+        self.advance(0)  # as the drivers do: read what is waiting, then run the timers
 
     def pump(self):
         for _ in range(100):

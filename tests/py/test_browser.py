@@ -439,3 +439,19 @@ def test_killed_host_goes_down_once_and_is_refreshed_by_shared_queries():
     # 80 % and 85 %, everything due together; POOF ends it before 90 %
     assert [{(q.name, q.type) for q in m.questions} for m in refresh[:2]] == [want, want]
     assert not any(("cam.local", TYPE_A) in {(q.name, q.type) for q in m.questions} for m in refresh[2:])
+
+
+def test_replies_read_in_one_round_make_one_up():
+    # Avahi answers a QU sent on both families twice: over IPv6 with the AAAA only,
+    # over IPv4 with everything. Read in the same driver round: one `up`, both addresses.
+    sim = Sim()
+    p = Peer()
+    b, got = browse(sim)
+    sim.advance(0)
+    v6 = response([p.ptr()], [p.srv(), p.txt_rec(), p.addr_recs()[1]])
+    v4 = response([p.ptr()], [p.srv(), p.txt_rec()] + p.addr_recs())
+    sim.eng.feed(v6, ("fd77::2", 5353), sim.now)
+    sim.eng.feed(v4, PEER, sim.now)
+    assert got == []  # nothing before the round's tick
+    sim.advance(0)
+    assert kinds(got) == ["up"] and got[0].addresses == ["10.0.0.2", "fd77::2"]

@@ -26,6 +26,7 @@ class Sim:
         data = wire.encode(Message(0, wire.FLAG_QR | wire.FLAG_AA, (), recs, (), additionals))[0]
         self.eng.feed(data, PEER, self.now)
         self.pump()
+        self.advance(0)  # as the drivers do: read, then run the timers
 
     def pump(self):
         for d, dest in self.eng.take_output():
