@@ -172,6 +172,8 @@ class Record:
             data = _norm_data(type, data)
         self.data = data
         self._rd = _rd
+        if not _checked:
+            self.rdata()  # bad names, TXT keys... fail here, at the caller's line
 
     def rdata(self):
         """Canonical rdata: uncompressed names, case preserved."""

@@ -91,6 +91,13 @@ def test_record_bad_data():
         Record("x.local", TYPE_SRV, (0, 0, 70000, "h.local"))
     with pytest.raises(ValueError, match="raw rdata"):
         Record("x.local", 99, "text")
+    # checked when the record is made, not later when a packet is written
+    with pytest.raises(ValueError, match="'a=b'"):
+        Record("x.local", TYPE_TXT, {"a=b": b"1"})
+    with pytest.raises(ValueError, match="empty label"):
+        Record("x.local", TYPE_PTR, "a..local")
+    with pytest.raises(ValueError, match="64 bytes"):
+        Record("x.local", TYPE_SRV, (0, 0, 1, "h" * 64 + ".local"))
     w = Writer()
     with pytest.raises(ValueError, match="64 bytes"):
         w.add_answer(Record("x" * 64 + ".local", TYPE_A, "1.2.3.4"))
