@@ -15,7 +15,7 @@ from array import array
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from mdns import fastpy, wire
+from mdns import fastpy, names, wire
 
 TOP = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 VDIR = os.path.join(TOP, "tests", "vectors")
@@ -174,3 +174,23 @@ def test_write_name_parity_random(cfast, buf, pos, name, starts, n, size):
     rb = outcome(fastpy.write_name, bb, pos, name, array("H", starts), n)
     assert ra == rb
     assert ba == bb
+
+
+@SET
+@given(messages(max_records=10), st.lists(st.sampled_from(["kitchen.local", "_http._tcp.local", "x.local", "A.LOCAL"]), max_size=5))
+def test_functions_parity_on_valid_packets(cfast, msg, extra):
+    # well-formed packets (compressed), tables from their own names plus others
+    pkt = wire.encode(msg, 9000)[0]
+    owners = [q.name for q in msg.questions] + [r.name for r in msg.records()]
+    table = b"".join(names.to_wire(n) for n in (owners + extra)[:32])
+    oa, ob = array("H", [0] * 64), array("H", [0] * 64)
+    ra, rb = outcome(cfast.walk, pkt, oa), outcome(fastpy.walk, pkt, ob)
+    assert ra == rb and oa == ob
+    assert outcome(cfast.match, pkt, table) == outcome(fastpy.match, pkt, table)
+    if owners:
+        assert outcome(cfast.match, pkt, table) != ("ok", 0)
+    for off in list(oa[: ra[1]]) if ra[0] == "ok" else []:
+        assert outcome(cfast.read_name, pkt, off) == outcome(fastpy.read_name, pkt, off)
+        for n in owners[:3] + extra:
+            w = names.to_wire(n)
+            assert outcome(cfast.name_eq, pkt, off, w) == outcome(fastpy.name_eq, pkt, off, w)
