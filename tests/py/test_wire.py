@@ -609,7 +609,7 @@ def test_encode_vectors_read_by_zeroconf():
 
 
 # the MicroPython case's functions, run here on CPython too
-@pytest.mark.parametrize("name", ["test_decode_vectors", "test_encode_vectors", "test_text_vectors", "test_mutations_only_valueerror", "test_real_traffic_decodes", "test_records_eq_hash"])
+@pytest.mark.parametrize("name", ["test_decode_vectors", "test_encode_vectors", "test_text_vectors", "test_mutations_only_valueerror", "test_real_traffic_decodes", "test_decode_from_receive_buffer", "test_records_eq_hash"])
 def test_mpy_case_on_cpython(name):
     getattr(case, name)()
 

@@ -251,6 +251,19 @@ def test_real_traffic_decodes():
     assert n > 100 and recs > n, (n, recs)
 
 
+def test_decode_from_receive_buffer():
+    # the device reads into one bytearray and decodes a memoryview of it
+    buf = bytearray(1500)
+    for c in load("wire_decode.json"):
+        if "expect" not in c:
+            continue
+        pkt = uh(c["hex"])
+        buf[: len(pkt)] = pkt
+        got = msg_to_plain(wire.decode(memoryview(buf)[: len(pkt)]))
+        for k in ("id", "flags", "qd", "an", "ns", "ar"):
+            assert got[k] == c["expect"][k], (c["id"], k, got[k])
+
+
 def test_records_eq_hash():
     a = wire.Record("Kitchen.local", wire.TYPE_A, "10.0.0.1", 120, True)
     b = wire.Record("kitchen.LOCAL", wire.TYPE_A, "10.0.0.1", 0)
