@@ -1,9 +1,9 @@
 # Firmware images (ESP-IDF), flashing, release artefacts, the unix-port build and the
 # checks of all that which run without ESP-IDF. See docs/firmware.md.
 #
-#   make firmware BOARD=NAME      build one board (IDF_PATH / MICROPY_DIR, or cloned into .cache/)
+#   make firmware BOARD=NAME [VARIANT=NOBLE]   build one board (IDF_PATH / MICROPY_DIR, or cloned into .cache/)
 #   make firmware-all             build every board
-#   make flash BOARD=NAME PORT=/dev/ttyUSB0 [IMAGE=file.bin] [ERASE=1] [BAUD=460800]
+#   make flash BOARD=NAME PORT=/dev/ttyUSB0 [VARIANT=NOBLE | IMAGE=file.bin] [ERASE=1] [BAUD=460800]
 #   make repl PORT=...            MicroPython REPL through mpremote
 #   make deploy-files PORT=... [FILES="main.py ..."]   mdns as .mpy into :/lib, FILES into :/
 #   make release                  build/release/: images, manifests, SHA256SUMS for every board built
@@ -35,7 +35,7 @@ no_port = PORT is not set: make $@ PORT=/dev/ttyUSB0 (the board's serial port; `
 firmware:
 	$(call need,BOARD,$(no_board))
 	$(call known_board)
-	@tools/firmware/build-firmware.sh $(BOARD)
+	@VARIANT=$(VARIANT) tools/firmware/build-firmware.sh $(BOARD)
 
 firmware-all:
 	@for b in $(BOARDS); do tools/firmware/build-firmware.sh $$b || exit 1; done
@@ -46,7 +46,7 @@ flash:
 	$(call known_board)
 	$(call need,PORT,$(no_port))
 	$(eval ESPTOOL := $(call venv_tool,esptool))
-	@img="$(or $(IMAGE),$(FIRMWARE_BUILD)/$(BOARD)/firmware.bin)"; \
+	@img="$(or $(IMAGE),$(FIRMWARE_BUILD)/$(BOARD)$(if $(VARIANT),-$(VARIANT))/firmware.bin)"; \
 	 [ -f "$$img" ] || { echo "flash: $$img does not exist: run make firmware BOARD=$(BOARD), or give a release image with IMAGE=path/$(BOARD)-<version>.bin" >&2; exit 2; }; \
 	 case "$$img" in *-app.bin|*/micropython.bin) echo "flash: $$img is an app image (the OTA payload); serial flashing needs the merged image (firmware.bin or $(BOARD)-<version>.bin)" >&2; exit 2;; esac; \
 	 if [ "$(ERASE)" = 1 ]; then echo "== flash [$(BOARD)]: erase $(PORT)"; $(ESPTOOL) --chip $(call board_get,chip) --port $(PORT) erase-flash || exit 1; fi; \

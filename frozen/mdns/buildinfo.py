@@ -9,6 +9,7 @@ build (`make firmware`, `make unix`) freezes a generated copy with the same name
 from .version import VERSION  # the firmware version (mdns.__version__)
 GIT = ""  # git revision of mdnsfast-firmware ("-dirty" when there were local changes)
 BOARD = ""  # board folder name, e.g. "MDNSFAST_ESP32_GENERIC", or "unix"
+VARIANT = ""  # board variant, e.g. "NOBLE" (no Bluetooth), "" for the standard build
 MICROPYTHON = ""  # MicroPython release the firmware was built on, e.g. "v1.29.0"
 IDF = ""  # ESP-IDF version ("" for the unix port)
 DATE = ""  # UTC build date, YYYY-MM-DD

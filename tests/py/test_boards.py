@@ -81,6 +81,18 @@ def test_sdkconfig_board_settings(name):
     assert "CONFIG_PARTITION_TABLE_CUSTOM_FILENAME" not in cfg
 
 
+@pytest.mark.parametrize("name", BOARDS)
+def test_variants_only_drop_bluetooth(name):
+    d = boards.board_dir(name)
+    variants = sorted(f for f in os.listdir(d) if f.startswith("mpconfigvariant_"))
+    if boards.load(name)["flash_size"] == "4MB":
+        assert variants == ["mpconfigvariant_NOBLE.cmake"], "the 4 MiB boards keep a fallback for their 1.5 MiB slot"
+    for v in variants:
+        lines = [l.strip() for l in read(d, v).splitlines() if l.strip() and not l.strip().startswith("#")]
+        assert lines == ["list(REMOVE_ITEM SDKCONFIG_DEFAULTS boards/sdkconfig.ble)", "list(APPEND MICROPY_DEF_BOARD",
+                         "MICROPY_PY_BLUETOOTH=0", ")"], lines
+
+
 def test_common_cmake_names_board_csv_absolutely():
     text = read(TOP, "ports", "esp32", "mdnsfast_common.cmake")
     assert 'CONFIG_PARTITION_TABLE_CUSTOM_FILENAME=\\"${MICROPY_BOARD_DIR}/partitions.csv\\"\\n' in text

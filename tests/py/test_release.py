@@ -179,3 +179,30 @@ def test_release_refuses_idf_mismatch(tmp_path):
         json.dump(facts, f)
     r = run("make", "--builds", str(tmp_path / "fw"), "--out", str(tmp_path / "rel"))
     assert r.returncode == 1 and "the image says v5.4.1" in r.stderr
+
+
+def test_release_of_a_variant_build(tmp_path):
+    builds, out = tmp_path / "fw", tmp_path / "rel"
+    d, app, merged = fake_build(builds, "MDNSFAST_ESP32_C3")
+    os.rename(d, str(builds / "MDNSFAST_ESP32_C3-NOBLE"))
+    p = builds / "MDNSFAST_ESP32_C3-NOBLE" / "mdnsfast-build.json"
+    facts = json.loads(p.read_text())
+    facts["variant"] = "NOBLE"
+    p.write_text(json.dumps(facts))
+    fake_build(builds, "MDNSFAST_ESP32_C3", app_size=800000)
+    r = run("make", "--builds", str(builds), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (out / ("MDNSFAST_ESP32_C3-NOBLE-%s-app.bin" % VERSION)).read_bytes() == app
+    assert (out / ("MDNSFAST_ESP32_C3-NOBLE-%s.bin" % VERSION)).read_bytes() == merged
+    m = json.loads((out / ("MDNSFAST_ESP32_C3-NOBLE-%s.json" % VERSION)).read_text())
+    assert m["board"] == "MDNSFAST_ESP32_C3" and m["variant"] == "NOBLE"
+    index = json.loads((out / "release.json").read_text())
+    assert sorted((b["variant"], b["manifest"]) for b in index["boards"]) == [
+        ("", "MDNSFAST_ESP32_C3-%s.json" % VERSION), ("NOBLE", "MDNSFAST_ESP32_C3-NOBLE-%s.json" % VERSION)]
+
+
+def test_release_refuses_mixed_versions(tmp_path):
+    fake_build(tmp_path / "fw", "MDNSFAST_ESP32_C3")
+    fake_build(tmp_path / "fw", "MDNSFAST_ESP32_S3", version="9.8.6")
+    r = run("make", "--builds", str(tmp_path / "fw"), "--out", str(tmp_path / "rel"))
+    assert r.returncode == 1 and "different firmware versions" in r.stderr

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build one board's firmware with ESP-IDF: `make firmware BOARD=NAME` calls this.
-#   tools/firmware/build-firmware.sh BOARD
+#   tools/firmware/build-firmware.sh BOARD        (VARIANT=NOBLE in the environment: a board variant)
 #
 # Uses IDF_PATH and MICROPY_DIR when set (an ESP-IDF checkout, e.g. inside the
 # espressif/idf container, and a MicroPython checkout); otherwise clones the versions
@@ -15,7 +15,8 @@ BOARD=${1:-}
 # shellcheck disable=SC1091
 . "$TOP/versions.env"
 CACHE=${MDNSFAST_CACHE:-$TOP/.cache}
-OUT=${FIRMWARE_BUILD_DIR:-$TOP/build/firmware}/$BOARD
+VARIANT=${VARIANT:-}
+OUT=${FIRMWARE_BUILD_DIR:-$TOP/build/firmware}/$BOARD${VARIANT:+-$VARIANT}
 PYTHON=${PYTHON:-python3}
 JOBS=${JOBS:-2}
 MPY_URL=${MICROPY_GIT_URL:-https://github.com/micropython/micropython.git}
@@ -34,7 +35,12 @@ HOW_TO="Provide the missing pieces in one of these ways:
 [ -n "$BOARD" ] || { echo "firmware: no board given. Boards: $("$PYTHON" "$TOP/tools/firmware/board.py" list)" >&2; exit 2; }
 CHIP=$("$PYTHON" "$TOP/tools/firmware/board.py" get "$BOARD" chip) || exit 2
 BOARD_DIR=$TOP/ports/esp32/boards/$BOARD
-say "board $BOARD_DIR (chip $CHIP), MicroPython $MICROPY_VERSION, ESP-IDF $IDF_VERSION"
+VARIANT_ARG=""
+if [ -n "$VARIANT" ]; then
+  [ -f "$BOARD_DIR/mpconfigvariant_$VARIANT.cmake" ] || die "no variant $VARIANT for $BOARD (variants: $(cd "$BOARD_DIR" && ls mpconfigvariant_*.cmake 2>/dev/null | sed 's/mpconfigvariant_//; s/.cmake//' | tr '\n' ' '))"
+  VARIANT_ARG="BOARD_VARIANT=$VARIANT"
+fi
+say "board $BOARD_DIR${VARIANT:+ variant $VARIANT} (chip $CHIP), MicroPython $MICROPY_VERSION, ESP-IDF $IDF_VERSION"
 
 # ---- what is missing? (decided before anything slow happens) ----
 NEED_CLONE=""
@@ -121,14 +127,14 @@ say "mpy-cross"
 make -C "$MPY/mpy-cross" -j"$JOBS" >"$CACHE/mpy-cross.log" 2>&1 || { tail -20 "$CACHE/mpy-cross.log" >&2; die "mpy-cross failed"; }
 mkdir -p "$OUT"
 say "submodules for $CHIP"
-make -C "$MPY/ports/esp32" BOARD_DIR="$BOARD_DIR" BUILD="$OUT" submodules \
+make -C "$MPY/ports/esp32" BOARD_DIR="$BOARD_DIR" $VARIANT_ARG BUILD="$OUT" submodules \
   || die "fetching MicroPython's submodules failed (network?); run: make -C $MPY/ports/esp32 BOARD_DIR=$BOARD_DIR submodules"
 say "build info"
 MDNSFAST_BUILDINFO_DIR=$OUT/gen; export MDNSFAST_BUILDINFO_DIR
 "$PYTHON" "$TOP/tools/firmware/buildinfo.py" "$MDNSFAST_BUILDINFO_DIR" --board "$BOARD" --micropython "$MPY" --idf "${IDF_V:-$IDF}" \
-  --json "$OUT/mdnsfast-build.json" --chip "$CHIP"
+  --json "$OUT/mdnsfast-build.json" --chip "$CHIP" --variant "$VARIANT"
 say "compile (ports/esp32, BUILD=$OUT)"
-make -C "$MPY/ports/esp32" -j"$JOBS" BOARD_DIR="$BOARD_DIR" BUILD="$OUT" \
+make -C "$MPY/ports/esp32" -j"$JOBS" BOARD_DIR="$BOARD_DIR" $VARIANT_ARG BUILD="$OUT" \
   USER_C_MODULES="$TOP/usermod_mdnsfast/micropython.cmake"
 say "size check against the OTA slot"
 "$PYTHON" "$TOP/tools/firmware/release.py" check --board "$BOARD" --build "$OUT"

@@ -1,7 +1,7 @@
 """Write the generated mdns/buildinfo.py that a firmware or unix build freezes.
 
 Usage: python tools/firmware/buildinfo.py OUT_DIR --board NAME [--micropython DIR_OR_VERSION]
-       [--idf DIR_OR_VERSION] [--chip CHIP] [--json FILE]
+       [--idf DIR_OR_VERSION] [--chip CHIP] [--variant V] [--json FILE]
        python tools/firmware/buildinfo.py --print-version MICROPYTHON_OR_IDF_DIR
 
 Writes OUT_DIR/mdns/buildinfo.py (same names as the placeholder frozen/mdns/buildinfo.py)
@@ -74,6 +74,7 @@ def render(info):
         "VERSION = %r" % info["version"],
         "GIT = %r" % info["git"],
         "BOARD = %r" % info["board"],
+        "VARIANT = %r" % info["variant"],
         "MICROPYTHON = %r" % info["micropython"],
         "IDF = %r" % info["idf"],
         "DATE = %r" % info["date"],
@@ -96,8 +97,9 @@ def render(info):
     return "\n".join(lines)
 
 
-def collect(board, micropython="", idf=""):
+def collect(board, micropython="", idf="", variant=""):
     info = {
+        "variant": variant,
         "version": firmware_version(),
         "git": git_revision() or "unknown",
         "board": board,
@@ -105,7 +107,7 @@ def collect(board, micropython="", idf=""):
         "idf": component_version(idf),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
     }
-    parts = ["mdns %s" % info["version"], "git %s" % info["git"], board]
+    parts = ["mdns %s" % info["version"], "git %s" % info["git"], board + ("-" + variant if variant else "")]
     if info["micropython"]:
         parts.append("MicroPython %s" % info["micropython"])
     if info["idf"]:
@@ -136,6 +138,7 @@ def main(argv=None):
     ap.add_argument("--micropython", default="", help="MicroPython checkout or version")
     ap.add_argument("--idf", default="", help="ESP-IDF checkout or version")
     ap.add_argument("--chip", default="")
+    ap.add_argument("--variant", default="", help="board variant (mpconfigvariant_<V>.cmake), e.g. NOBLE")
     ap.add_argument("--json", help="also write the facts as JSON to this file")
     ap.add_argument("--print-version", metavar="DIR", help="print the version of a MicroPython/ESP-IDF tree")
     a = ap.parse_args(argv)
@@ -144,7 +147,7 @@ def main(argv=None):
         return 0
     if not a.out_dir or not a.board:
         ap.error("OUT_DIR and --board are required")
-    info = collect(a.board, a.micropython, a.idf)
+    info = collect(a.board, a.micropython, a.idf, a.variant)
     write(a.out_dir, info)
     if a.json:
         facts = dict(info, chip=a.chip)

@@ -170,13 +170,15 @@ def release_board(meta, build, out):
     idf_img = facts["app_info"]["idf_ver"]
     if bf["idf"] and idf_img and not idf_img.startswith(bf["idf"].split(" ")[0]):
         raise ReleaseError("%s: mdnsfast-build.json says ESP-IDF %s, the image says %s" % (build, bf["idf"], idf_img))
-    base = "%s-%s" % (meta["name"], bf["version"])
+    variant = bf.get("variant") or ""
+    base = "%s%s-%s" % (meta["name"], "-" + variant if variant else "", bf["version"])
     merged_name, app_name = base + ".bin", base + "-app.bin"
     shutil.copyfile(facts["merged_path"], os.path.join(out, merged_name))
     shutil.copyfile(facts["app_path"], os.path.join(out, app_name))
     slot, app_len = facts["slot"], len(facts["app"])
     manifest = {
         "board": meta["name"],
+        "variant": variant,
         "description": meta.get("description", ""),
         "chip": meta["chip"],
         "flash_offset": "0x%x" % meta["flash_offset_int"],
@@ -206,25 +208,41 @@ def release_board(meta, build, out):
     return manifest, [merged_name, app_name, base + ".json"]
 
 
+def build_board(build):
+    """The board a build folder is for: mdnsfast-build.json says; else the folder's name."""
+    path = os.path.join(build, "mdnsfast-build.json")
+    if os.path.exists(path):
+        return load_build_facts(build).get("board") or os.path.basename(build)
+    return os.path.basename(build)
+
+
 def cmd_make(a):
-    names = a.boards
-    if not names:
-        names = [n for n in boards.names() if os.path.exists(os.path.join(a.builds, n, "micropython.bin"))]
-        if not names:
+    # A build folder per board and variant: build/firmware/BOARD or BOARD-VARIANT.
+    dirs = a.boards
+    if not dirs:
+        dirs = sorted(d for d in os.listdir(a.builds) if os.path.exists(os.path.join(a.builds, d, "micropython.bin"))) \
+            if os.path.isdir(a.builds) else []
+        if not dirs:
             raise ReleaseError("no board built under %s: run `make firmware BOARD=NAME` or `make firmware-all` first (boards: %s)"
                                % (a.builds, " ".join(boards.names())))
-    metas = [boards.load(n) for n in names]
+    builds = [os.path.join(a.builds, d) for d in dirs]
+    metas = [boards.load(build_board(b)) for b in builds]
     results = []
     tmp = a.out + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     files = []
-    for meta in metas:
-        m, f = release_board(meta, os.path.join(a.builds, meta["name"]), tmp)
+    for meta, build in zip(metas, builds):
+        m, f = release_board(meta, build, tmp)
+        m = dict(m, manifest=f[2])
         results.append(m)
         files += f
-    index = {"firmware_version": results[0]["firmware_version"], "boards": [
-        {"board": m["board"], "chip": m["chip"], "manifest": "%s-%s.json" % (m["board"], m["firmware_version"])} for m in results]}
+    versions = sorted(set(m["firmware_version"] for m in results))
+    if len(versions) != 1:
+        raise ReleaseError("the builds are of different firmware versions (%s): rebuild them" % ", ".join(versions))
+    index = {"firmware_version": versions[0], "boards": [
+        {"board": m["board"], "variant": m["variant"], "chip": m["chip"],
+         "manifest": m["manifest"]} for m in results]}
     with open(os.path.join(tmp, "release.json"), "w") as f:
         json.dump(index, f, indent=2)
         f.write("\n")
@@ -247,7 +265,7 @@ def main(argv=None):
     m = sub.add_parser("make", help="release artefacts for every board built")
     m.add_argument("--builds", default=os.path.join(TOP, "build", "firmware"))
     m.add_argument("--out", default=os.path.join(TOP, "build", "release"))
-    m.add_argument("boards", nargs="*")
+    m.add_argument("boards", nargs="*", help="build folder names under --builds (default: all)")
     a = ap.parse_args(argv)
     try:
         return cmd_check(a) if a.cmd == "check" else cmd_make(a)

@@ -29,12 +29,17 @@ def settings(path):
     return out
 
 
-def check(mpy, name, tmp):
+def variants(meta):
+    return sorted(f[len("mpconfigvariant_"):-len(".cmake")] for f in os.listdir(meta["dir"])
+                  if f.startswith("mpconfigvariant_") and f.endswith(".cmake"))
+
+
+def check(mpy, name, tmp, variant=""):
     meta = boards.load(name)
-    out = os.path.join(tmp, name)
+    out = os.path.join(tmp, name + ("-" + variant if variant else ""))
     os.makedirs(out)
-    r = subprocess.run(["cmake", "-DMICROPY_BOARD_DIR=" + meta["dir"], "-DOUT=" + out, "-P",
-                        os.path.join(HERE, "sdkconfig_check.cmake")],
+    r = subprocess.run(["cmake", "-DMICROPY_BOARD_DIR=" + meta["dir"], "-DMICROPY_BOARD_VARIANT=" + variant,
+                        "-DOUT=" + out, "-P", os.path.join(HERE, "sdkconfig_check.cmake")],
                        cwd=os.path.join(mpy, "ports", "esp32"), capture_output=True, text=True)
     if r.returncode:
         return ["cmake: " + (r.stderr or r.stdout).strip()]
@@ -58,7 +63,14 @@ def check(mpy, name, tmp):
         bad.append("USER_C_MODULES %r does not exist" % var.get("USER_C_MODULES"))
     if var.get("MICROPY_FROZEN_MANIFEST") != os.path.join(meta["dir"], "manifest.py"):
         bad.append("MICROPY_FROZEN_MANIFEST %r" % var.get("MICROPY_FROZEN_MANIFEST"))
-    return ["%s: %s" % (name, b) for b in bad]
+    ble = cfg.get("CONFIG_BT_ENABLED") == "y"
+    if variant == "NOBLE":
+        if ble or "MICROPY_PY_BLUETOOTH=0" not in var.get("MICROPY_DEF_BOARD", "").split(";"):
+            bad.append("variant NOBLE still has Bluetooth (CONFIG_BT_ENABLED=%s, MICROPY_DEF_BOARD=%s)"
+                       % (cfg.get("CONFIG_BT_ENABLED"), var.get("MICROPY_DEF_BOARD")))
+    elif not ble:
+        bad.append("Bluetooth is off in the standard build")
+    return ["%s%s: %s" % (name, "-" + variant if variant else "", b) for b in bad]
 
 
 def main(argv):
@@ -68,11 +80,15 @@ def main(argv):
     names = argv[2:] or boards.names()
     bad = []
     with tempfile.TemporaryDirectory() as tmp:
+        count = 0
         for n in names:
-            bad += check(mpy, n, tmp)
+            for v in [""] + variants(boards.load(n)):
+                bad += check(mpy, n, tmp, v)
+                count += 1
     for b in bad:
         print("sdkconfig_check: " + b)
-    print("sdkconfig_check: %d boards, %s" % (len(names), "problems above" if bad else "as ESP-IDF will read them: ok"))
+    print("sdkconfig_check: %d boards, %d builds (with variants), %s"
+          % (len(names), count, "problems above" if bad else "as ESP-IDF will read them: ok"))
     return 1 if bad else 0
 
 
