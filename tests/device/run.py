@@ -18,6 +18,7 @@ This opens mDNS sockets on this host's LAN (it is the point of the test): it nev
 in `make test`, and nothing is opened before the board has answered over serial.
 """
 import argparse
+import atexit
 import json
 import os
 import random
@@ -50,6 +51,7 @@ def board_script(name, cfg):
     with open(os.path.join(HERE, name)) as f:
         body = f.read()
     fd, path = tempfile.mkstemp(suffix="_" + name)
+    atexit.register(lambda: os.path.exists(path) and os.unlink(path))
     with os.fdopen(fd, "w") as f:
         f.write("CFG = %r\n%s\n%s" % (cfg, common, body))
     return path
@@ -93,7 +95,6 @@ def finish(p, timeout=30):
     except subprocess.TimeoutExpired:
         p.kill()
         rest = p.communicate()[0] or ""
-    os.unlink(p.script)
     if p.returncode != 0:
         raise DeviceTestError("board script failed (mpremote exit %s):\n%s" % (p.returncode, rest))
     return rest
