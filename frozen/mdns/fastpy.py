@@ -216,8 +216,11 @@ def walk(buf, offsets):
     return _walk(buf, offsets, len(offsets))
 
 
-def match(buf, table):
-    """Bit i set when wire name i of table is the name of a question or record owner."""
+_last_table = (None, None)  # (bytes table, its parsed form): the engine passes one table
+
+
+def _parse_table(table):
+    # {wire length: [(folded wire name, bits), ...]}; equal names share an entry
     names = {}
     n = len(table)
     p = 0
@@ -230,17 +233,84 @@ def match(buf, table):
         names[k] = names.get(k, 0) | (1 << i)
         p = e
         i += 1
-    qd, rr = _entries(buf)
-    total = qd + rr
+    bylen = {}
+    for k in names:
+        lst = bylen.get(len(k))
+        if lst is None:
+            lst = bylen[len(k)] = []
+        lst.append((k, names[k]))
+    return bylen
+
+
+def _wire_len(buf, p):
+    # wire length of a name already checked by _skip_name
+    wl = 0
+    while True:
+        c = buf[p]
+        if c >= 0xC0:
+            p = ((c & 0x3F) << 8) | buf[p + 1]
+            continue
+        wl += c + 1
+        if c == 0:
+            return wl
+        p += c + 1
+
+
+def _eq_at(buf, p, w):
+    # the checked name at p equals the folded wire name w (ASCII case-insensitive)
+    k = 0
+    while True:
+        c = buf[p]
+        if c >= 0xC0:
+            p = ((c & 0x3F) << 8) | buf[p + 1]
+            continue
+        if w[k] != c:
+            return False
+        if c == 0:
+            return True
+        for i in range(1, c + 1):
+            x = buf[p + i]
+            if x != w[k + i]:
+                if 65 <= x <= 90 and x + 32 == w[k + i]:
+                    continue
+                return False
+        k += c + 1
+        p += c + 1
+
+
+def match(buf, table):
+    """Bit i set when wire name i of table is the name of a question or record owner.
+
+    Nothing is built per entry (the hot-path drop test of mdns.engine)."""
+    global _last_table
+    last = _last_table  # one read of one tuple: safe with threads
+    if last[0] is table:
+        bylen = last[1]
+    else:
+        bylen = _parse_table(table)
+        if type(table) is bytes:  # immutable: safe to reuse the parse next time
+            _last_table = (table, bylen)
     ln = len(buf)
+    if ln < 12:
+        raise ValueError("truncated")
+    if ln > 0xFFFF:
+        raise ValueError("no room")
+    qd = (buf[4] << 8) | buf[5]  # as _entries, without its tuple
+    total = qd + ((buf[6] << 8) | buf[7]) + ((buf[8] << 8) | buf[9]) + ((buf[10] << 8) | buf[11])
     mask = 0
     p = 12
     j = 0
     while j < total:
         if p >= ln:
             raise ValueError("bad counts")
-        w, p = read_name(buf, p)
-        mask |= names.get(w.lower(), 0)
+        s = p
+        p = _skip_name(buf, p)
+        if bylen:
+            cands = bylen.get(_wire_len(buf, s))
+            if cands:
+                for w, bits in cands:
+                    if _eq_at(buf, s, w):
+                        mask |= bits
         if j < qd:
             p += 4
             if p > ln:
