@@ -314,13 +314,19 @@ def _decode_record(buf, name, t, c, ttl, rs, re, cache):
     return Record(name, t, data, ttl, bool(c & 0x8000), c & 0x7FFF, rd, True)
 
 
+def _u16(buf, p):
+    return (buf[p] << 8) | buf[p + 1]
+
+
 def decode(buf):
     """Message from a datagram; any malformed input raises ValueError."""
     n = len(buf)
     if n < 12:
         raise ValueError("truncated")
-    mid, flags, qd, an, ns, ar = struct.unpack_from(">HHHHHH", buf, 0)
-    total = qd + an + ns + ar
+    qd = _u16(buf, 4)
+    an = _u16(buf, 6)
+    ns = _u16(buf, 8)
+    total = qd + an + ns + _u16(buf, 10)
     if total * 5 > n - 12:
         # Not even the smallest entries (5 bytes) fit: refuse before sizing tables.
         raise ValueError("bad counts")
@@ -331,18 +337,16 @@ def decode(buf):
     if total > len(offs):
         offs = array("H", [0] * total)
     try:
-        msg = _decode(buf, offs, mid, flags, qd, an, ns, total)
+        msg = _decode(buf, offs, qd, qd + an, qd + an + ns, total)
     finally:
         if len(offs) <= 512 and len(_pool) < 4:
             _pool.append(offs)
     return msg
 
 
-def _decode(buf, offs, mid, flags, qd, an, ns, total):
+def _decode(buf, offs, qd, end_an, end_ns, total):
     _f.walk(buf, offs)
-    msg = Message(mid, flags)
-    sections = (msg.answers, msg.authorities, msg.additionals)
-    limits = (qd + an, qd + an + ns)
+    msg = Message(_u16(buf, 0), _u16(buf, 2))
     cache = {}  # wire name -> str, names repeat within a packet
     for i in range(total):
         w, e = _f.read_name(buf, offs[i])
@@ -354,15 +358,14 @@ def _decode(buf, offs, mid, flags, qd, an, ns, total):
             msg.questions.append(Question(name, t, bool(c & 0x8000), c & 0x7FFF))
             continue
         ttl = (buf[e + 4] << 24) | (buf[e + 5] << 16) | (buf[e + 6] << 8) | buf[e + 7]
-        ln = (buf[e + 8] << 8) | buf[e + 9]
         rs = e + 10
-        rec = _decode_record(buf, name, t, c, ttl, rs, rs + ln, cache)
-        if i < limits[0]:
-            sections[0].append(rec)
-        elif i < limits[1]:
-            sections[1].append(rec)
+        rec = _decode_record(buf, name, t, c, ttl, rs, rs + ((buf[e + 8] << 8) | buf[e + 9]), cache)
+        if i < end_an:
+            msg.answers.append(rec)
+        elif i < end_ns:
+            msg.authorities.append(rec)
         else:
-            sections[2].append(rec)
+            msg.additionals.append(rec)
     return msg
 
 
