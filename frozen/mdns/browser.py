@@ -9,6 +9,7 @@ from . import servicetype as _st
 from .engine import Event, Engine
 
 RESOLVE_TIMEOUT_MS = 5000  # `unresolved` when an instance is not resolved by then
+UP_SETTLE_MS = 50  # an `up` with one address family waits this long for the other
 EVENT_QUEUE = 32  # events kept for an async iterator that is not reading
 
 _UP = 1
@@ -24,6 +25,7 @@ class _Inst:
         self.last = None  # (host, port, addresses, txt) as last reported
         self.last_snap = None  # the same, comparable
         self.ptr_key = None  # key of the PTR record that lists it
+        self.up_at = None  # when a one-family `up` is due (UP_SETTLE_MS)
         self.host = None  # SRV target we watch
         self.asked = []  # [(name, type)] asked via the querier
         self.iface = None
@@ -99,6 +101,8 @@ class BrowserPart:
             return 0
         best = None
         for i in self._inst.values():
+            if i.up_at is not None and (best is None or i.up_at < best):
+                best = i.up_at
             if i.state != _UP and not i.told_unresolved:
                 if i.seen is None:
                     return 0
@@ -108,6 +112,10 @@ class BrowserPart:
         return best
 
     def tick(self, now):
+        for k in self._inst:
+            t = self._inst[k].up_at
+            if t is not None and t <= now and k not in self._dirty:
+                self._dirty.append(k)
         if self._dirty:
             self._settle(now)
         for k in list(self._inst):  # a callback may close the browser
@@ -301,6 +309,18 @@ class BrowserPart:
                     i.last_snap = snap
                     self._emit("changed", f)
             elif resolved and f["txt"] is not None:
+                # Dual-stack peers answer over IPv4 and IPv6 in separate packets, the
+                # IPv6 one often with the AAAA only: with one family so far, give the
+                # other UP_SETTLE_MS to come, so the `up` carries both (not up + changed).
+                fams = 0
+                for a in f["addresses"]:
+                    fams |= 2 if ":" in a else 1
+                if fams != 3:
+                    if i.up_at is None:
+                        i.up_at = now + UP_SETTLE_MS
+                    if now < i.up_at:
+                        continue
+                i.up_at = None
                 i.state = _UP
                 i.last = (f["host"], f["port"], f["addresses"], f["txt"])
                 i.last_snap = (f["host"], f["port"], tuple(f["addresses"]), _txt_items(f["txt"]))

@@ -86,11 +86,26 @@ def test_records_in_separate_packets_out_of_order():
     assert got == []
     sim.feed(response([p.srv()]))
     assert got == []
-    sim.feed(response([p.addr_recs()[1]]))  # AAAA first
-    assert kinds(got) == ["up"] and got[0].addresses == ["fd77::2"]
+    sim.feed(response([p.addr_recs()[1]]))  # AAAA first: `up` waits 50 ms for an A
+    assert got == []
+    sim.advance(20)
     sim.feed(response([p.addr_recs()[0]]))
-    assert kinds(got) == ["up", "changed"]
-    assert got[1].changes == ["addresses"] and got[1].addresses == ["10.0.0.2", "fd77::2"]
+    assert kinds(got) == ["up"] and got[0].addresses == ["10.0.0.2", "fd77::2"]
+
+
+def test_one_family_up_after_50_ms_then_changed_for_a_late_one():
+    sim = Sim()
+    p = Peer()
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(response([p.ptr(), p.srv(), p.txt_rec(), p.addr_recs()[0]]))  # IPv4 only
+    sim.advance(49)
+    assert got == []
+    sim.advance(1)
+    assert kinds(got) == ["up"] and got[0].addresses == ["10.0.0.2"]
+    sim.advance(1000)
+    sim.feed(response([p.addr_recs()[1]]))  # JmDNS-style: an address on its own, later
+    assert kinds(got) == ["up", "changed"] and got[1].changes == ["addresses"]
 
 
 def test_one_packet_reversed_order_single_up():
@@ -414,6 +429,7 @@ def test_flood_of_other_services_keeps_cache_bounded_and_browser_working():
     for i in range(300):
         p = Peer("flood %d" % i, host="h%d.local" % i, addrs=["10.0.%d.%d" % (i // 200, i % 200 + 1)])
         sim.feed(p.announce())
+        sim.advance(60)
         assert len(b.cache) <= 40 and b.cache.bytes <= 4000
     assert len([e for e in got if e.kind == "up"]) >= 1
 
