@@ -59,3 +59,22 @@ def test_bad_other():
         ServiceType.parse(42)
     assert tcp("a-1").name == "a-1"
     assert tcp("x" * 15)
+
+
+from hypothesis import given, strategies as hst  # noqa: E402
+
+_svc = hst.from_regex(r"\A[a-z0-9]([a-z0-9]|-(?!-))*\Z", fullmatch=True).filter(
+    lambda s: 1 <= len(s) <= 15 and not s.endswith("-") and any(c.isalpha() for c in s)
+)
+_sub = hst.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=20)
+
+
+@given(_svc, hst.sampled_from(["tcp", "udp"]), hst.lists(_sub, max_size=3, unique=True))
+def test_print_parse_roundtrip(name, proto, subs):
+    t = ServiceType(name, proto, subs)
+    assert ServiceType.parse(str(t)) == t
+    assert str(ServiceType.parse(str(t))) == str(t)
+    assert ServiceType.parse([name, proto] + subs) == t
+    assert t.fqdn() == "_%s._%s.local" % (name, proto)
+    assert t.subtype_names() == ["_%s._sub._%s._%s.local" % (s, name, proto) for s in subs]
+    assert hash(t) == hash(ServiceType.parse(str(t).upper().replace("_TCP", "_tcp").replace("_UDP", "_udp")))
