@@ -541,8 +541,8 @@ def encode(msg, max_size=MAX_PAYLOAD):
     """Packets for msg, split where it does not fit in max_size.
 
     Questions go first (continuation packets carry only records). A query
-    (QR=0) split over several packets has TC set on all but the last: its known
-    answers continue in the next packet (RFC 6762 s7.2).
+    (QR=0) with known answers split over several packets has TC set on all but
+    the last: its known answers continue in the next packet (RFC 6762 s7.2).
     """
     out = []
     w = Writer(msg.id, msg.flags, max_size)
@@ -564,7 +564,9 @@ def encode(msg, max_size=MAX_PAYLOAD):
                 if not w._record(sec, r):
                     raise ValueError("%s does not fit in %d bytes" % (_what(r.type, r.name), max_size))
     out.append(w)
-    if not msg.flags & FLAG_QR:
+    if not msg.flags & FLAG_QR and msg.answers:
+        # s7.2: more known answers follow; a query without known answers whose
+        # questions alone fill several packets is sent as independent queries
         for x in out[:-1]:
             x.flags |= FLAG_TC
     return [x.packet() for x in out]

@@ -173,6 +173,16 @@ def test_encode_splits_query_tc():
     assert all(len(p) <= 512 for p in pkts)
 
 
+def test_encode_many_questions_no_tc():
+    # questions alone over several packets: independent queries, no TC (nothing follows)
+    qs = [Question("host-%03d.local" % i, TYPE_A) for i in range(60)]
+    pkts = encode(Message(0, 0, questions=qs), 300)
+    assert len(pkts) > 1
+    ds = [decode(p) for p in pkts]
+    assert not any(d.truncated for d in ds)
+    assert sum([d.questions for d in ds], []) == qs
+
+
 def test_encode_too_big():
     with pytest.raises(ValueError, match="does not fit"):
         encode(Message(0, FLAG_QR, answers=[Record("x.local", 99, b"x" * 2000)]))
