@@ -52,7 +52,7 @@ BENCH_PARTS :=
 include $(sort $(wildcard mk/*.mk))
 
 test: setup
-	@$(MAKE) --no-print-directory $(TEST_TIERS)
+	@$(MAKE) -k --no-print-directory $(TEST_TIERS)
 	@echo "== make test: all tiers passed: $(TEST_TIERS)"
 
 bench: setup

@@ -88,7 +88,7 @@ def packets():
     for i in range(8):
         inst = "Printer %d on floor %d._ipp._tcp.local." % (i, i % 3)
         host = "printer-%d.local." % i
-        for r in service(inst, "_ipp._tcp.local.", host, 631, txt=b"\x0atxtvers=1\x08qtotal=1\x0bty=Laser %d" % i,
+        for r in service(inst, "_ipp._tcp.local.", host, 631, txt=b"\x09txtvers=1\x08qtotal=1\x0aty=Laser %d" % i,
                          addrs=(bytes([10, 0, 0, i + 1]),)):
             o.add_answer_at_time(r, 0)
     emit("browse response, 8 printers", o)

@@ -146,10 +146,10 @@ def test_corpus_decodes_with_heap_figure():
             sizes.append((len(p), n, p))
         except ValueError:
             rejected += 1
-    assert len(sizes) >= len(packets) * 9 // 10, (len(sizes), len(packets))
+    # The corpus is real traffic (plus well-formed synthetic packets): all of it must decode.
+    assert rejected == 0, "corpus datagrams rejected: %d of %d" % (rejected, len(packets))
     resp = sorted([s for s in sizes if s[2][2] & 0x80 and (s[2][6] << 8 | s[2][7])])
     size, n, p = resp[len(resp) // 2]
     note("decode heap, typical response (%d B)" % size, n, "bytes")
     allocs = sorted(s[1] for s in sizes)
     note("decode heap, median / max over %d datagrams" % len(sizes), "%d / %d" % (allocs[len(allocs) // 2], allocs[-1]), "bytes")
-    note("corpus datagrams rejected as malformed", rejected, "")
