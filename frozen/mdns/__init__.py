@@ -1,22 +1,45 @@
-"""mdns: multicast DNS (RFC 6762) and DNS-SD (RFC 6763) for MicroPython and CPython."""
+"""mdns: multicast DNS (RFC 6762) and DNS-SD (RFC 6763) for MicroPython and CPython.
+
+The public names below are imported on first use, so a device that only
+advertises never loads the browser (and the reverse)."""
 from .version import VERSION as __version__
+
+# name -> module that defines it
+_LAZY = {
+    "Responder": "responder",
+    "Service": "service",
+    "Browser": "browser",
+    "ServiceType": "servicetype",
+    "tcp": "servicetype",
+    "udp": "servicetype",
+    "resolve_host": "resolve",
+    "resolve_host_async": "resolve",
+    "resolve_service": "resolve",
+    "resolve_service_async": "resolve",
+    "resolve_address": "resolve",
+    "resolve_address_async": "resolve",
+    "service_types": "resolve",
+    "service_types_async": "resolve",
+    "getaddrinfo": "resolve",
+    "getaddrinfo_async": "resolve",
+    "Event": "engine",
+}
 
 
 def __getattr__(name):
-    # Lazy public names: `import mdns` stays small on the device; the module holding a
-    # name is imported on first use (module __getattr__ works on MicroPython too).
-    if name == "Responder":
-        from .responder import Responder
-
-        return Responder
-    if name == "Service":
-        from .service import Service
-
-        return Service
-    # MicroPython's `from . import X` asks the package first and lands here before the
-    # submodule X is loaded: load it (it then becomes a package attribute).
-    try:
-        __import__("mdns." + name)
-    except ImportError:
-        raise AttributeError(name)
-    return globals()[name]
+    mod = _LAZY.get(name)
+    if mod is None:
+        # MicroPython's `from . import X` (inside the package) asks the package for X
+        # before X is loaded and lands here: load the submodule, which then becomes a
+        # package attribute. Without this every `from . import wire` fails there.
+        try:
+            __import__("mdns." + name)
+        except ImportError as e:
+            if name not in str(e):
+                raise  # the submodule exists but failed to import: show why
+            raise AttributeError(name)
+        return globals()[name]
+    m = __import__("mdns." + mod, None, None, (name,))
+    v = getattr(m, name)
+    globals()[name] = v
+    return v
