@@ -29,6 +29,8 @@ _LAZY = {
 def __getattr__(name):
     mod = _LAZY.get(name)
     if mod is None:
+        if name[:1] == "_":
+            raise AttributeError(name)  # never run __main__ & co. for a probe
         # MicroPython's `from . import X` (inside the package) asks the package for X
         # before X is loaded and lands here: load the submodule, which then becomes a
         # package attribute. Without this every `from . import wire` fails there.
@@ -38,7 +40,10 @@ def __getattr__(name):
             if name not in str(e):
                 raise  # the submodule exists but failed to import: show why
             raise AttributeError(name)
-        return globals()[name]
+        g = globals()
+        if name in g:
+            return g[name]
+        raise AttributeError(name)  # e.g. dir(mdns) on MicroPython probes every qstr
     m = __import__("mdns." + mod, None, None, (name,))
     v = getattr(m, name)
     globals()[name] = v

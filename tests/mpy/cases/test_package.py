@@ -27,3 +27,11 @@ def test_version():
     from mdns import version
 
     eq(mdns.__version__, version.VERSION)
+
+
+def test_dir_of_package_does_not_raise():
+    # MicroPython's dir(module) probes names through the module's __getattr__.
+    import mdns
+
+    d = dir(mdns)
+    assert "__version__" in d
