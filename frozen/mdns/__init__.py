@@ -37,7 +37,7 @@ def __getattr__(name):
         try:
             __import__("mdns." + name)
         except ImportError as e:
-            if name not in str(e):
+            if "mdns." not in str(e):
                 raise  # the submodule exists but failed to import: show why
             raise AttributeError(name)
         g = globals()
