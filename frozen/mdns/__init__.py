@@ -37,9 +37,10 @@ def __getattr__(name):
         try:
             __import__("mdns." + name)
         except ImportError as e:
-            if "mdns." not in str(e):
-                raise  # the submodule exists but failed to import: show why
-            raise AttributeError(name)
+            # No such submodule, or it needs what this port lacks: either way the
+            # attribute is missing (MicroPython's dir() probes every interned name
+            # and only tolerates AttributeError). The message keeps the cause.
+            raise AttributeError("%s (%s)" % (name, e))
         g = globals()
         if name in g:
             return g[name]
