@@ -126,6 +126,9 @@ $(CBUILD)/bench_fast: tests/c/bench_fast.c $(FAST_SRC) $(FAST_HDR)
 	@mkdir -p $(@D)
 	@gcc -O2 $(CWARN) -Iusermod_mdnsfast tests/c/bench_fast.c $(FAST_SRC) -o $@
 
-bench-c: $(CBUILD)/bench_fast
-	@echo "== bench-c: C core, native -O2, corpus $(wildcard tests/corpus/*.hex)"
-	@$< $(wildcard tests/corpus/*.hex)
+# The corpus and the result file are bench.mk's (BENCH_CORPUS, BENCH_DIR), so bench-report
+# puts the native figures beside the Python ones of the same run.
+bench-c: $(CBUILD)/bench_fast $$(BENCH_CORPUS) | $(STAMP)/venv
+	@echo "== bench-c: C core, native -O2, corpus $(BENCH_CORPUS)"
+	@mkdir -p $(BENCH_DIR)
+	@$< $(BENCH_CORPUS) | $(PY) tools/bench/from_lines.py bench-c $(BENCH_DIR)/bench-c.json "C core, native gcc -O2"
