@@ -125,8 +125,9 @@ class ResponderPart:
         self.services = []
         self.limiter = prober.ConflictLimiter()
         self._last_mc = {}  # record key -> time we last multicast it (s6 rate limit, s5.4)
-        self._pending = []  # delayed multicast answers (s6 shared-record delay)
+        self._pending = []  # delayed multicast answers (s6 shared-record delay, rate limit)
         self._pending_due = None
+        self._defend = set()  # keys of pending records owed as probe defence (250 ms limit)
         self._tc = {}  # src -> [questions, known answers, due] (s7.2)
         self._names = None
         self.started = False
@@ -230,6 +231,7 @@ class ResponderPart:
         self._send_goodbye(recs)
         self._pending = []
         self._pending_due = None
+        self._defend = set()
         self._tc = {}
         self.started = False
         self.stopped = True
@@ -461,8 +463,7 @@ class ResponderPart:
             if r.type == T_SRV:
                 adds.extend(self._host_addr_recs(r.data[3]))
         self._send_response(g.recs, adds, None)
-        for r in g.recs:
-            self._last_mc[_key(r)] = now
+        self._sent_mc(g.recs, now)
 
     def _send_goodbye(self, recs):
         if not recs:
@@ -541,6 +542,7 @@ class ResponderPart:
             self._pending = keep
             if not keep:
                 self._pending_due = None
+                self._defend = set()
 
     def _drop_pending(self, recs):
         if self._pending:
@@ -548,6 +550,7 @@ class ResponderPart:
             self._pending = [x for x in self._pending if _key(x) not in keys]
             if not self._pending:
                 self._pending_due = None
+                self._defend = set()
 
     def on_query(self, msg, src, now):
         if not self.started:
@@ -743,15 +746,36 @@ class ResponderPart:
     def _send_multicast(self, recs, now, limit):
         out = []
         for r in recs:
-            last = self._last_mc.get(_key(r))
-            if last is not None and now - last < limit:
-                continue  # s6: once per second per record
+            k = _key(r)
+            lim = RATE_LIMIT_PROBE if k in self._defend else limit
+            last = self._last_mc.get(k)
+            if last is not None and now - last < lim:
+                # s6: once per second per record: send it when the second has passed
+                # (unless an answer by another host cancels it first, s7.4).
+                self._defer(r, last + lim, lim == RATE_LIMIT_PROBE)
+                continue
             out.append(r)
         if not out:
             return
         self._send_response(out, self._additionals(out), None)
-        for r in out:
-            self._last_mc[_key(r)] = now
+        self._sent_mc(out, now)
+
+    def _sent_mc(self, recs, now):
+        # Just multicast: note the time, and anything still pending for them is done.
+        for r in recs:
+            k = _key(r)
+            self._last_mc[k] = now
+            self._defend.discard(k)
+        self._drop_pending(recs)
+
+    def _defer(self, r, due, defend):
+        k = _key(r)
+        if not any(_key(x) == k for x in self._pending):
+            self._pending.append(r)
+        if defend:
+            self._defend.add(k)
+        if self._pending_due is None or due < self._pending_due:
+            self._pending_due = due
 
     def _send_legacy(self, questions, recs, src, qid):
         # s6.7: id and questions echoed, TTL at most 10 s, no cache-flush bit.

@@ -283,6 +283,42 @@ def test_rate_limit_one_second_per_record():
     assert len(responses(rig)) == 2
 
 
+def test_rate_limited_answer_is_sent_when_the_second_has_passed():
+    # s6: a record asked for again within a second is delayed, not dropped.
+    rig = Rig()
+    rig.claim()
+    t = rig.now + 5000
+    rig.query(Q(HOSTN, A), at=t)
+    rig.query(Q(HOSTN, A), at=t + 400)
+    rig.query(Q(HOSTN, A), at=t + 600)  # joins the same delayed answer
+    assert len(responses(rig)) == 1
+    rig.run(t + 5000)
+    r = responses(rig)
+    assert [o[0] for o in r] == [t, t + 1000]  # once, exactly when the second has passed
+    assert r[1][1] is None and records(r[1][2]) == [(HOSTN, A)]
+
+
+def test_rate_limited_answer_cancelled_by_duplicate_answer_s7_4():
+    rig = Rig()
+    rig.claim()
+    t = rig.now + 5000
+    rig.query(Q(HOSTN, A), at=t)
+    rig.query(Q(HOSTN, A), at=t + 400)
+    rig.respond(R(HOSTN, A, "10.0.0.5", flush=True), src=("10.0.0.7", 5353), at=t + 700)
+    rig.run(t + 5000)
+    assert [o[0] for o in responses(rig)] == [t]
+
+
+def test_rate_limited_answer_not_repeated_after_announcement():
+    # An announcement due before the delayed answer carries the record: nothing more.
+    rig = Rig()
+    rig.start()
+    rig.run(750)  # first announcement at 750, second at 1750
+    rig.query(Q(HOSTN, A), at=1200)
+    rig.run(6000)
+    assert [o[0] for o in responses(rig)] == [750, 1750]
+
+
 def test_rate_limit_also_after_announcement():
     rig = Rig()
     rig.start()
@@ -298,11 +334,14 @@ def test_probe_defence_250ms_and_multicast():
     rig.query(Q(HOSTN, A), at=t)
     probe = wire.Message(questions=[Q(HOSTN, ANY, qu=True)], authorities=[R(HOSTN, A, "10.0.0.99")])
     rig.feed(probe, at=t + 200)
-    assert len(responses(rig)) == 1  # under 250 ms: not yet
-    rig.feed(probe, at=t + 300)
+    assert len(responses(rig)) == 1  # under 250 ms: not yet ...
+    rig.run(t + 300)
     r = responses(rig)
-    assert len(r) == 2 and r[1][0] == t + 300 and r[1][1] is None  # multicast, at once
+    assert len(r) == 2 and r[1][0] == t + 250 and r[1][1] is None  # ... but at 250 ms, multicast
     assert records(r[1][2]) == [(HOSTN, A)]
+    rig.feed(probe, at=t + 600)
+    r = responses(rig)
+    assert len(r) == 3 and r[2][0] == t + 600  # 350 ms after the last one: at once
 
 
 def test_known_answer_suppression_s7_1():
