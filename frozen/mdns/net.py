@@ -296,6 +296,7 @@ class Sockets:
                  on_error=None):
         check_netns()
         self.port = port
+        self.interface = interface  # name given by the caller (reported in recv's src)
         self.on_error = on_error or _noop_error
         if addrs is None:
             ifaces = platform_ifaces(interface)
@@ -399,8 +400,20 @@ class Sockets:
     def sockets(self):
         return list(self._socks)
 
+    def where(self, sock):
+        """What recv reports as src[2] for a socket: the interface name when the
+        caller chose one by name, else the interface address of that family."""
+        if self.interface is not None:
+            return self.interface
+        v6 = sock is not None and sock is self.v6
+        for i in self.ifaces:
+            if i.v6 == v6:
+                return i.ip
+        return None
+
     def recv(self, sock, buf):
-        """Read one datagram into buf: (n, (ip, port)), or (0, None) when none is waiting."""
+        """Read one datagram into buf: (n, (ip, port, interface)), or (0, None) when
+        none is waiting. interface: see where()."""
         try:
             if _MPY:
                 data, a = sock.recvfrom(len(buf))
@@ -412,7 +425,8 @@ class Sockets:
             if _errno(e) in _AGAIN:
                 return 0, None
             raise
-        return n, decode_sockaddr(a)
+        a = decode_sockaddr(a)
+        return n, (a[0], a[1], self.where(sock))
 
     def send(self, data, dest=None):
         """dest None: the mDNS group on every family; else (ip, port) by unicast."""

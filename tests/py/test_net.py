@@ -125,9 +125,49 @@ def test_recv_decodes_source_and_eagain(fake):
     buf = bytearray(100)
     v4.inbox.append((b"abc", ("10.77.0.9", 5353)))
     v6.inbox.append((b"de", ("fe80::9%veth0", 5353, 0, 7)))
-    assert s.recv(v4, buf) == (3, ("10.77.0.9", 5353)) and buf[:3] == b"abc"
-    assert s.recv(v6, buf) == (2, ("fe80::9", 5353))
+    # src = (ip, port, interface): the address of the socket's interface when no name was given
+    assert s.recv(v4, buf) == (3, ("10.77.0.9", 5353, "10.77.0.5")) and buf[:3] == b"abc"
+    assert s.recv(v6, buf) == (2, ("fe80::9", 5353, "fd77::5"))
     assert s.recv(v4, buf) == (0, None)
+
+
+def test_recv_reports_interface_name_when_chosen_by_name(fake):
+    s = net.Sockets(interface="veth0")
+    s.v4.inbox.append((b"abc", ("10.77.0.9", 5353)))
+    s.v6.inbox.append((b"de", ("fe80::9%veth0", 5353, 0, 7)))
+    buf = bytearray(100)
+    assert s.recv(s.v4, buf) == (3, ("10.77.0.9", 5353, "veth0"))
+    assert s.recv(s.v6, buf) == (2, ("fe80::9", 5353, "veth0"))
+    # the engine's checks and the unicast reply path take the 3-tuple
+    src = ("10.77.0.9", 5353, "veth0")
+    assert s.on_link(src) and not s.is_own(src)
+    s.send(b"x", ("10.77.0.9", 40000, "veth0"))
+    assert s.v4.sent[-1] == (b"x", ("10.77.0.9", 40000))
+
+
+def test_driver_feeds_the_engine_the_interface(fake):
+    # The cache and browser read src[2] (the interface an answer came in on).
+    from mdns import sync, wire
+    from mdns.engine import Engine
+
+    class Part:
+        got = []
+
+        def names(self):
+            return None  # every packet
+
+        def on_response(self, msg, src, now):
+            self.got.append(src)
+
+    s = net.Sockets(interface="veth0")
+    eng = Engine()
+    part = eng.attach(Part())
+    d = sync.Driver(eng, s, clock=lambda: 1000)
+    w = wire.Writer(0, wire.FLAG_QR | wire.FLAG_AA, 512)
+    w.add_answer(wire.Record("x.local", wire.TYPE_A, "10.77.0.9", ttl=120, cache_flush=True))
+    s.v4.inbox.append((w.packet(), ("10.77.0.9", 5353)))
+    d.process(s.v4)
+    assert part.got == [("10.77.0.9", 5353, "veth0")]
 
 
 def test_rejoin_joins_again(fake):
