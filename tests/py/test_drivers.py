@@ -194,8 +194,27 @@ def test_responder_rejoin_announces_again():
     r.rejoin()
     assert net.rejoined == 1
     assert any(m.is_response and m.answers for m, _ in net.sent)
+    # a new address after the reconnect: announced (twice, 1 s apart, cache-flush),
+    # the old reverse name says goodbye
+    net.sent[:] = []
+    t0 = clk.t
     r.rejoin(["10.0.0.6"])
     assert r.addrs == ["10.0.0.6"]
+    times = []
+    for i in range(10):
+        if i:
+            clk.t += max(r.next_timeout_ms(), 0)
+            r.process()
+        for m, _d in net.sent:
+            if any(a.type == A and a.data == "10.0.0.6" and a.ttl and a.cache_flush for a in m.answers):
+                times.append(clk.t)
+        bye = [(a.name, a.ttl) for m, _d in net.sent for a in m.answers if a.ttl == 0]
+        net.sent[:] = []
+        if bye:
+            assert bye == [("5.0.0.10.in-addr.arpa", 0)]
+        if r.next_timeout_ms() < 0:
+            break
+    assert times == [t0, t0 + 1000]
 
 
 def test_responder_name_conflict_reported_and_hostname_updated():
