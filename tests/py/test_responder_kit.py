@@ -34,6 +34,7 @@ class Rig:
 
     def run(self, until):
         """Advance the clock to `until`, ticking at every deadline on the way."""
+        assert until >= self.now, "clock going backwards: %r < %r" % (until, self.now)
         while True:
             d = self.eng.next_deadline()
             if d is None or d > until:
