@@ -45,6 +45,7 @@ class Engine:
         self._events = []
         self._table = None  # concatenated wire names of interest, or None = all
         self._mask_all = 0
+        self._writer = None  # the one wire.Writer parts build packets in (writer())
         self.dropped = 0  # packets that did not concern us (hot-path drop)
         self.malformed = 0
         # Set by the drivers from mdns.net.Sockets; parts may call them.
@@ -124,6 +125,18 @@ class Engine:
         else:
             for p in packets:
                 self._out.append((p, dest))
+
+    def writer(self, id=0, flags=0, max_size=None):
+        """The engine's wire.Writer, reset for a new packet of at most max_size
+        (default max_payload) bytes: one set of buffers for every packet parts
+        build. Take packet() before the next writer() call (parts run one at a time)."""
+        if max_size is None:
+            max_size = self.max_payload
+        w = self._writer
+        if w is None:
+            w = self._writer = wire.Writer(id, flags, max_size)
+            return w
+        return w.reset(id, flags, max_size)
 
     def emit(self, event):
         self._events.append(event)

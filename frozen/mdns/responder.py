@@ -356,7 +356,7 @@ class ResponderPart:
 
     def _send_probe(self, g):
         # s8.1: ANY question (QU on the first probe), proposed records in the authority section.
-        w = wire.Writer(0, 0, self.eng.max_payload)
+        w = self.eng.writer(0, 0)
         w.add_question(wire.Question(g.name, T_ANY, unicast=(g.step == 0)))
         for r in g.unique:
             w.add_authority(r)
@@ -802,7 +802,7 @@ class ResponderPart:
             mp = need  # everything fits in one packet: no bigger buffer than that
 
         def fresh():
-            w = wire.Writer(qid, FLAGS_RESPONSE, mp)
+            w = self.eng.writer(qid, FLAGS_RESPONSE, mp)  # reused buffers; packet() copies
             for q in questions:
                 w.add_question(wire.Question(q.name, q.type, cls=q.cls & 0x7FFF))
             return w

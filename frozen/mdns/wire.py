@@ -333,9 +333,9 @@ def decode(buf):
     try:
         offs = _pool.pop()
     except IndexError:
-        offs = array("H", [0] * 64)
+        offs = array("H", bytes(128))  # 64 zero entries from raw bytes: no temporary list
     if total > len(offs):
-        offs = array("H", [0] * total)
+        offs = array("H", bytes(2 * total))
     try:
         msg = _decode(buf, offs, qd, qd + an, qd + an + ns, total)
     finally:
@@ -396,19 +396,42 @@ class Writer:
     def __init__(self, id=0, flags=0, max_size=MAX_PAYLOAD):
         if max_size < 12:
             raise ValueError("max_size: %d is smaller than a header" % max_size)
+        self.buf = bytearray(max_size)
+        self.counts = [0, 0, 0, 0]
+        self._starts = array("H", bytes(2 * _MAX_STARTS))  # raw zero bytes: no temporary list
+        self._log = []
+        self._found = None
+        self.reset(id, flags, max_size)
+
+    def reset(self, id=0, flags=0, max_size=None):
+        """Start a new packet in the same buffers (no allocation when max_size,
+        default: unchanged, is not larger than any size this Writer had). A
+        packet() taken before stays valid. Returns self."""
+        if max_size is None:
+            max_size = self.max_size
+        elif max_size < 12:
+            raise ValueError("max_size: %d is smaller than a header" % max_size)
+        if max_size > len(self.buf):
+            self.buf = bytearray(max_size)
         self.id = id
         self.flags = flags
         self.max_size = max_size
-        self.buf = bytearray(max_size)
         self.pos = 12
-        self.counts = [0, 0, 0, 0]
+        c = self.counts
+        c[0] = c[1] = c[2] = c[3] = 0
         self._sec = 0
-        self._starts = array("H", [0] * _MAX_STARTS)
         self._n = 0
         # With the pure-Python backend, keep design.md's suffix table as it
         # grows (same bytes as write_name, without re-reading every name).
-        self._found = {} if hasattr(_f, "table_write") else None
-        self._log = []
+        if hasattr(_f, "table_write"):
+            if self._found is None:
+                self._found = {}
+            else:
+                self._found.clear()
+        else:
+            self._found = None
+        del self._log[:]
+        return self
 
     def count(self):
         c = self.counts
@@ -424,6 +447,8 @@ class Writer:
             self.pos = _f.write_name(self.buf, p, wire, self._starts, self._n)
         else:
             self.pos = _f.table_write(self.buf, p, wire, found)
+        if self.pos > self.max_size:  # the buffer may be larger (reset to a smaller size)
+            raise ValueError("no room")
         # Remember names that wrote labels (a bare pointer adds nothing new).
         if self._n < _MAX_STARTS and p < 0x4000 and self.buf[p] < 0xC0 and self.buf[p] != 0:
             self._starts[self._n] = p
@@ -534,7 +559,7 @@ class Writer:
     def packet(self):
         c = self.counts
         struct.pack_into(">HHHHHH", self.buf, 0, self.id, self.flags, c[0], c[1], c[2], c[3])
-        return bytes(self.buf[: self.pos])
+        return bytes(memoryview(self.buf)[: self.pos])  # one copy, not two
 
 
 def encode(msg, max_size=MAX_PAYLOAD):
