@@ -74,10 +74,14 @@ def test_port_update_reannounces_srv():
     rig = Rig()
     s = svc()
     rig.claim([s])
-    rig.part.update_service(s, rig.now, port=8080)
-    rig.run(rig.now + 10)
-    srv = [r for o in responses(rig) for r in o[2].answers if r.type == SRV]
-    assert srv[0].data[2] == 8080
+    t0 = rig.now
+    rig.part.update_service(s, t0, port=8080)
+    rig.run(t0 + 3000)
+    # s8.4: new rdata under a name we hold is announced again (twice, 1 s apart, with
+    # cache-flush so the old SRV goes); the name is unchanged, so no new probe
+    assert not [o for o in rig.out if not o[2].is_response]
+    srv = [(o[0] - t0, r) for o in responses(rig) for r in o[2].answers if r.type == SRV]
+    assert [(t, r.data[2], r.ttl, r.cache_flush) for t, r in srv] == [(0, 8080, 120, True), (1000, 8080, 120, True)]
 
 
 def test_subtype_update_says_goodbye_to_removed_subtype():
