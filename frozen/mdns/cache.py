@@ -195,19 +195,26 @@ class Cache:
                 self._dying(e, now, "goodbye")
             return
         if e is not None:
+            # A copy within a second of the first, before any refresh query (the same
+            # answer over the other family or interface) is the same reception: it
+            # keeps the refresh plan, so records that came together are refreshed,
+            # and go when unanswered (POOF), together.
+            same = (e[_WHY] is None and e[_STAGE] == 0 and e[_POOF_N] == 0 and rec.ttl == e[_REC].ttl
+                    and now - e[_T0] < FLUSH_GRACE_MS)
             e[_REC] = rec
-            e[_T0] = now
-            e[_EXP] = now + rec.ttl * 1000
             e[_POOF_N] = 0
             e[_WHY] = None
             if iface is not None:
                 e[_IFACE] = iface
-            e[_JIT] = self._jitter()
             lst = self._nt[(key[0], key[1])]
             if lst[-1] != key:  # keep each list in order of arrival
                 lst.remove(key)
                 lst.append(key)
-            self._plan_refresh(e, 0)
+            if not same:
+                e[_T0] = now
+                e[_EXP] = now + rec.ttl * 1000
+                e[_JIT] = self._jitter()
+                self._plan_refresh(e, 0)
             self._dirty_deadline = True
             return
         size = len(key[0]) + len(key[3])

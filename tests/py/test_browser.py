@@ -471,3 +471,56 @@ def test_replies_read_in_one_round_make_one_up():
     assert got == []  # nothing before the round's tick
     sim.advance(0)
     assert kinds(got) == ["up"] and got[0].addresses == ["10.0.0.2", "fd77::2"]
+
+
+def test_copies_over_both_families_keep_one_refresh_plan_so_a_killed_host_goes_down_once():
+    # Avahi answers over IPv4 (everything) and, a few ms later, over IPv6 (SRV and the
+    # AAAA again). Had the second copy drawn its own 0-2 % jitter, the A (first draw)
+    # and the SRV/AAAA (second draw) would be refreshed up to 2.4 s apart, go by POOF
+    # apart, and a killed host would give `changed` (A gone) before `down` (seen in
+    # interop). A copy received within a second, before any refresh, is the same
+    # reception: it keeps the record's refresh plan.
+    jit = [0]
+    sim = Sim(rand=lambda a, b: jit[0] if b == 2000 else a)
+    p = Peer()
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(response([p.ptr()], [p.srv(), p.txt_rec()] + p.addr_recs()))
+    jit[0] = 2000
+    sim.advance(5)
+    sim.feed(response([p.ptr()], [p.srv(), p.txt_rec(), p.addr_recs()[1]]), ("fd77::2", 5353))
+    assert kinds(got) == ["up"]
+    sim.advance(130000)
+    assert kinds(got) == ["up", "down"] and got[1].reason == "poof", [(e.kind, e.fields) for e in got]
+    assert got[1].addresses == ["10.0.0.2", "fd77::2"]
+
+
+def test_copy_after_a_refresh_query_restarts_the_ttl():
+    # the answer to a refresh query is a new reception, however soon it comes
+    # (TTL 1 s: the 80 % refresh is answered 0.8 s after the first reception)
+    sim = Sim()
+    p = Peer(ttl=1, ptr_ttl=1)
+    sim.peers.append(p)
+    b, got = browse(sim)
+    sim.advance(3000)
+    assert kinds(got) == ["up"]
+    sim.advance(20000)
+    assert kinds(got) == ["up"]
+
+
+def test_interface_of_every_event_from_a_three_element_source():
+    # the driver reports (ip, port, interface); up, changed and down carry it
+    sim = Sim()
+    src = ("10.0.0.2", 5353, "10.0.0.1")
+    p = Peer(src=src)
+    b, got = browse(sim)
+    sim.advance(0)
+    sim.feed(p.announce(), src)
+    p.txt = {"v": b"2"}
+    sim.advance(2000)
+    sim.feed(p.announce(), src)
+    sim.feed(p.goodbye(), src)
+    sim.advance(2000)
+    assert kinds(got) == ["up", "changed", "down"]
+    assert [e.interface for e in got] == ["10.0.0.1"] * 3
+    assert b.instances() == []
