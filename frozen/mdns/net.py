@@ -270,13 +270,15 @@ def decode_sockaddr(a):
     """recvfrom's address -> (ip_text, port) on every port."""
     if isinstance(a, tuple):
         ip = a[0]
+        if len(a) == 2 and "%" not in ip and ":" not in ip:
+            return a  # already (ip_text, port): no new tuple per datagram
         if "%" in ip:
             ip = ip[: ip.index("%")]
         if ":" in ip:
             ip = _addr.normalize(ip)
         return (ip, a[1])
     # raw struct sockaddr (MicroPython unix port): family is host order (LE on Linux)
-    b = bytes(a)
+    b = a if type(a) is bytes else bytes(a)
     fam = b[0] | b[1] << 8
     port = b[2] << 8 | b[3]
     if fam == 2:
