@@ -1,8 +1,8 @@
 # The board as a client: resolve the host's name, browse the host's test service.
 ip = wifi()
 h0 = heap()
-resolve_host = api("resolve_host", "resolve")
-Browser = api("Browser", "browser")
+resolve_host = api("resolve_host")
+Browser = api("Browser")
 t0 = time.ticks_ms()
 addrs = resolve_host(CFG["host"], 5000)
 resolve_ms = time.ticks_diff(time.ticks_ms(), t0)
@@ -12,7 +12,7 @@ seen = []
 def on_event(ev):
     if ev.kind == "up":
         seen.append({"instance": ev.instance, "host": ev.host, "port": ev.port,
-                     "addresses": ev.addresses, "txt": dict((k, v.decode() if v else v) for k, v in ev.txt.items())})
+                     "addresses": ev.addresses, "txt": dict((k, None if v is None else v.decode()) for k, v in ev.txt.items())})
 
 
 b = Browser(CFG["type"], on_event=on_event)

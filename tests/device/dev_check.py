@@ -17,5 +17,5 @@ report("check",
        mdns_file=mdns.__file__, on_filesystem=on_fs, lib_mdns="mdns" in (os.listdir("/lib") if "lib" in os.listdir("/") else []),
        version=mdns.__version__, build=mdns.buildinfo.BUILD, describe=mdns.buildinfo.describe(),
        machine=os.uname().machine, micropython=os.uname().release, mpy=sys.implementation._mpy & 0xFF,
-       mdnsfast=[n for n in dir(mdnsfast) if not n.startswith("_")], wire_backend_is_c=mdns.wire._f is mdnsfast,
+       mdnsfast=[n for n in dir(mdnsfast) if not n.startswith("_")], wire_backend_is_c=mdns.wire.backend() is mdnsfast,
        heap_free_before=h0, heap_free_after_import=heap())

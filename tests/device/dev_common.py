@@ -13,12 +13,13 @@ def report(kind, **fields):
     print("@@DEV " + json.dumps(fields))
 
 
-def api(name, module):
-    # mdns.Responder etc. (design.md); the submodule when the package does not re-export it.
-    if hasattr(mdns, name):
+def api(name):
+    # the public names of the package (mdns/__init__.py loads them on first use); no
+    # fallback to the submodule, so a name missing from the package fails the test
+    try:
         return getattr(mdns, name)
-    __import__("mdns." + module)
-    return getattr(getattr(mdns, module), name)
+    except AttributeError as e:
+        raise AttributeError("mdns.%s is not a public name of the frozen package (%s)" % (name, e))
 
 
 def heap():

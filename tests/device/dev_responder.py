@@ -2,8 +2,8 @@
 # host checks meanwhile), then close: goodbye packets. Heap before and after is reported.
 ip = wifi()
 h0 = heap()
-Responder = api("Responder", "responder")
-Service = api("Service", "service")
+Responder = api("Responder")
+Service = api("Service")
 svc = Service(CFG["instance"], CFG["type"], CFG["port"], txt=CFG["txt"])
 r = Responder(CFG["hostname"], services=[svc])
 t0 = time.ticks_ms()

@@ -1,7 +1,8 @@
 """Device tests: a flashed mdnsfast board on the same LAN as this host.
 
-    make test-device PORT=/dev/ttyUSB0 [WIFI_SSID=... WIFI_PASSWORD=...]
-    python tests/device/run.py --port /dev/ttyUSB0 [--ssid S --password P]
+    make test-device PORT=/dev/ttyUSB0 OTA_RELEASE=DIR [WIFI_SSID=... WIFI_PASSWORD=...]
+    python tests/device/run.py --port /dev/ttyUSB0 --ota-release DIR [--ssid S --password P]
+    (OTA=0 / --no-ota instead of a release: steps 1-3 only, and the output says so)
 
 Through mpremote (`mpremote connect PORT run FILE`; a Python exception on the board makes
 mpremote exit 1), with the board scripts dev_*.py (dev_common.py and a CFG line prepended):
@@ -13,6 +14,9 @@ mpremote exit 1), with the board scripts dev_*.py (dev_common.py and a CFG line 
      (`python -m mdns browse`) finds it too; when the board closes, zeroconf sees the goodbye;
   3. client: this host publishes a service with python-zeroconf; the board resolves the
      host's name (mdns.resolve_host) and browses the service (mdns.Browser);
+  4. fleet OTA (tests/device/ota.py): upgrade to OTA_RELEASE (a release of a bumped
+     firmware version), see it come back valid, survive a hard reset, then force a
+     rollback with `mpremote touch :fleet.veto`;
   free heap before/after is printed for each step.
 This opens mDNS sockets on this host's LAN (it is the point of the test): it never runs
 in `make test`, and nothing is opened before the board has answered over serial.
@@ -207,17 +211,46 @@ def main(argv=None):
     ap.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyUSB0")
     ap.add_argument("--ssid", default=os.environ.get("WIFI_SSID", ""))
     ap.add_argument("--password", default=os.environ.get("WIFI_PASSWORD", ""))
+    ap.add_argument("--ota-release", default=os.environ.get("OTA_RELEASE", ""),
+                    help="release directory (make release) of a newer firmware version than the board runs")
+    ap.add_argument("--no-ota", action="store_true", default=os.environ.get("OTA") == "0",
+                    help="leave out the fleet OTA step (said so in the output)")
     a = ap.parse_args(argv)
+    if not a.ota_release and not a.no_ota:
+        print("test-device: the fleet OTA step needs a release of a newer firmware version than the board runs:\n"
+              "  bump frozen/mdns/version.py, make firmware BOARD=... && make release, then\n"
+              "  make test-device PORT=%s OTA_RELEASE=build/release   (or OTA=0 to leave the step out)" % a.port)
+        return 2
+    if not a.no_ota:
+        from mdns.host import fleet_release
+
+        try:
+            imgs = fleet_release.load(a.ota_release)  # before any step: a wrong directory fails at once
+        except (fleet_release.ReleaseError, ValueError, OSError) as e:
+            print("test-device: OTA_RELEASE=%s: %s" % (a.ota_release, e))
+            return 2
+        print("== device: OTA release %s: %s" % (a.ota_release, ", ".join(
+            "%s %s" % (b, imgs[b].version) for b in sorted(imgs))))
     tag = "%04x" % random.getrandbits(16)
     cfg = {"ssid": a.ssid, "password": a.password}
     try:
         fw = step_firmware(a.port, cfg)
         ip = step_responder(a.port, cfg, tag, fw["version"])
         step_client(a.port, cfg, tag, ip)
+        if a.no_ota:
+            print("== device: fleet OTA NOT RUN (OTA=0 / --no-ota)")
+        else:
+            import ota
+
+            print("== device: fleet OTA: upgrade to %s, valid, hard reset, forced rollback" % a.ota_release)
+            try:
+                ota.OtaTest(a.port, cfg, a.ota_release, tag).run()
+            except (ota.OtaError, ValueError, OSError) as e:
+                raise DeviceTestError("fleet OTA: %s" % e)
     except DeviceTestError as e:
         print("FAIL: %s" % e)
         return 1
-    print("== device: all passed (%s, %s)" % (fw["machine"], fw["build"]))
+    print("== device: all passed (%s, %s)%s" % (fw["machine"], fw["build"], " except fleet OTA (not run)" if a.no_ota else ""))
     return 0
 
 
