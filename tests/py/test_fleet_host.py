@@ -86,7 +86,8 @@ def test_keygen(tmp_path, capsys):
     assert stat.S_IMODE(os.stat(p).st_mode) == 0o600
     assert run_cli("fleet", "keygen", p) == 2  # never overwrites a key by accident
     assert offer.load_key(p) == k
-    assert "mpremote cp" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "mpremote cp" in out and "make provision-key PORT=" in out
 
 
 def test_simulate_release_and_release_check(tmp_path, capsys):
@@ -339,3 +340,36 @@ def test_rollout_only_names_a_device_of_another_board():
     ro, resp, fleet, out = rollout([("d1", "B1"), ("z1", "B9")], {"d1": upgrade_ok}, only=["d1", "z1"])
     assert ro.run() == 1
     assert result(ro)["z1"] == ("failed", "the release has no image for board B9") and result(ro)["d1"][0] == "ok"
+
+
+# ---- make provision-key: the documented way to put the fleet key on a device ----
+def _make(args, tmp_path):
+    import subprocess
+
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    fake = tmp_path / "mpremote"
+    fake.write_text("#!/bin/sh\necho \"$@\" >> %s\n" % (tmp_path / "calls"))
+    fake.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    r = subprocess.run(["make", "--no-print-directory", "-C", top, "provision-key", "MPREMOTE=%s" % fake] + args,
+                       env=env, capture_output=True, text=True, timeout=60)
+    calls = (tmp_path / "calls").read_text().splitlines() if (tmp_path / "calls").exists() else []
+    return r, calls
+
+
+def test_provision_key_copies_the_key_with_mpremote(tmp_path):
+    key = tmp_path / "fleet.key"
+    fleet_rollout.keygen(str(key))
+    r, calls = _make(["PORT=/dev/ttyFAKE", "KEY=%s" % key], tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert calls == ["connect /dev/ttyFAKE cp %s :fleet.key" % key]
+
+
+@pytest.mark.parametrize("args, says", [
+    ([], "PORT is not set"),
+    (["PORT=/dev/ttyFAKE"], "KEY is not set"),
+    (["PORT=/dev/ttyFAKE", "KEY=/nonexistent/fleet.key"], "not a fleet key"),
+])
+def test_provision_key_refuses_without_port_or_good_key(tmp_path, args, says):
+    r, calls = _make(args, tmp_path)
+    assert r.returncode != 0 and says in r.stdout + r.stderr and calls == []

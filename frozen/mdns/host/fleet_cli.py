@@ -114,8 +114,8 @@ def cmd_keygen(args):
     from mdns.host import fleet_rollout
 
     fleet_rollout.keygen(args.keyfile, args.force)
-    print("wrote %s (keep it secret; put it on each device with: mpremote cp %s :fleet.key)"
-          % (args.keyfile, args.keyfile))
+    print("wrote %s (keep it secret; put it on each device with: make provision-key PORT=/dev/ttyUSB0 KEY=%s,"
+          " or: mpremote cp %s :fleet.key)" % (args.keyfile, args.keyfile, args.keyfile))
     return 0
 
 
