@@ -636,9 +636,16 @@ class ResponderPart:
         return None if found or t == T_ANY else owner
 
     def _nsec(self, g, name):
+        # Kept on the group until its owners change (the dict is replaced on every
+        # rebuild): an A query to an IPv4-only host needs this record every time.
+        c = getattr(g, "_nsec_c", None)
+        if c is not None and c[0] is g.owners and c[1] == name:
+            return c[2]
         types = g.owners.get(_fold(name))
-        return wire.Record(name, T_NSEC, (name, tuple(sorted(types))), ttl=self.ttl_host,
-                           cache_flush=True)
+        r = wire.Record(name, T_NSEC, (name, tuple(sorted(types))), ttl=self.ttl_host,
+                        cache_flush=True)
+        g._nsec_c = (g.owners, name, r)
+        return r
 
     def _additionals(self, answers):
         # s12 / RFC 6763 s12: PTR -> SRV, TXT, addresses; SRV -> addresses;
