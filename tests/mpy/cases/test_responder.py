@@ -146,6 +146,25 @@ def test_answers_unique_now_shared_later_legacy_and_known_answers():
     eq(m[2].answers[0].cache_flush, False)
 
 
+def test_rate_limited_answer_sent_when_the_second_has_passed():
+    rig = claimed_rig()
+    t = 10000
+    q = wire.Message(questions=[wire.Question(HOSTN, A)])
+    rig.feed(q, at=t)
+    rig.feed(q, at=t + 400)
+    eq([o[0] for o in responses(rig)], [t])
+    rig.run(t + 3000)
+    eq([o[0] for o in responses(rig)], [t, t + 1000])
+    # probe defence: 250 ms, delayed too
+    rig.out = []
+    probe = wire.Message(questions=[wire.Question(HOSTN, ANY, unicast=True)],
+                         authorities=[wire.Record(HOSTN, A, "10.0.0.99", ttl=120)])
+    rig.feed(q, at=t + 5000)
+    rig.feed(probe, at=t + 5100)
+    rig.run(t + 6000)
+    eq([o[0] for o in responses(rig)], [t + 5000, t + 5250])
+
+
 def test_goodbye():
     s = Service("Kitchen Cam", "_http._tcp", 80)
     rig = claimed_rig([s])
