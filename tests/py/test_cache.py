@@ -229,6 +229,26 @@ def test_poof_two_unanswered_queries_flush_after_ten_seconds_s10_5():
     assert len(c) == 0 and len(kinds(log, "poof")) == 1
 
 
+def test_poof_counts_a_query_seen_over_both_families_once():
+    # one query of another host arrives over IPv4 and IPv6 (or two hosts ask at the
+    # same moment): that is one unanswered question, not "two or more queries" (s10.5);
+    # the next query of a series comes at least a second later (s5.2) and counts
+    eng, c, log = mk()
+    feed(c, [A(ttl=120)], 0)
+    c.observe_query("cam.local", TYPE_A, [], 1000)
+    c.observe_query("cam.local", TYPE_A, [], 1003)
+    run(c, 20000)
+    assert len(c) == 1
+    c.observe_query("cam.local", TYPE_A, [], 21000)
+    c.observe_query("cam.local", TYPE_A, [], 21990)
+    run(c, 40000)
+    assert len(c) == 1
+    c.observe_query("cam.local", TYPE_A, [], 42000)
+    c.observe_query("cam.local", TYPE_A, [], 43000)
+    run(c, 52000)
+    assert len(c) == 0 and [t for t, r in kinds(log, "poof")] == [52000]
+
+
 def test_poof_reset_by_an_answer():
     eng, c, log = mk()
     feed(c, [A(ttl=120)], 0)
