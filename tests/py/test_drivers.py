@@ -330,3 +330,24 @@ def test_responder_and_browser_share_one_engine_and_driver():
         r.process()
     assert any(e.kind == "down" for e in seen)
     r.close()
+
+
+def test_cli_advertise_parses_services_and_refuses_bad_ones(capsys):
+    import argparse
+    from mdns.host import cmd_advertise
+
+    s = cmd_advertise.parse_service(["Kitchen Cam", "_http._tcp,_printer", "8080", "path=/x", "flag"])
+    assert (s.instance, s.port, s.type_name) == ("Kitchen Cam", 8080, "_http._tcp.local")
+    assert list(s.sub_names()) == ["_printer._sub._http._tcp.local"]
+    rec = ResponderPart(Engine(), "h", ("10.0.0.5",))
+    rec.add_service(s, 0)
+    txt = [r for r in s._g.recs if r.type == wire.TYPE_TXT][0]
+    assert txt.rdata() == b"\x07path=/x\x04flag"
+    for bad in (["Cam", "_http._tcp"], ["Cam", "_http._tcp", "eighty"], ["Cam", "_toolongservicename._tcp", "80"]):
+        with pytest.raises(ValueError):
+            cmd_advertise.parse_service(bad)
+    p = argparse.ArgumentParser()
+    cmd_advertise.add_arguments(p)
+    args = p.parse_args(["--host", "kitchen-cam", "--service", "Cam", "_http._tcp", "x"])
+    assert cmd_advertise.run(args) == 2  # before any socket is opened
+    assert "port 'x' is not a number" in capsys.readouterr().err
