@@ -9,6 +9,7 @@ import machine
 
 from mdns import fleet
 
+wdt = fleet.guard(CFG["watchdog_ms"])  # as docs/fleet.md's main.py: before Wi-Fi
 ip = wifi()
 h0 = heap()
 Responder = api("Responder")
@@ -22,7 +23,7 @@ def fleet_reset():
 
 
 agent = fleet.advertise(r, key=binascii.unhexlify(CFG["key"]), reset=fleet_reset,
-                        watchdog_ms=CFG["watchdog_ms"])
+                        watchdog_ms=CFG["watchdog_ms"], wdt=wdt)
 last = None
 ready = False
 end = time.ticks_add(time.ticks_ms(), CFG["run_s"] * 1000)

@@ -362,3 +362,39 @@ def test_name_defaults_to_host_label(tmp_path):
     a = agentmod.Agent(r, board="B1", version="0.1.0", chip="sim", key=KEY, state_path=str(tmp_path / "s.json"),
                        partition=f.partition_class(), reset=lambda: None)
     assert a.name == "kitchen-1" and a.board == "B1"
+
+
+class FakeWDT:
+    made = []
+
+    def __init__(self, timeout):
+        self.timeout = timeout
+        self.fed = 0
+        FakeWDT.made.append(self)
+
+    def feed(self):
+        self.fed += 1
+
+
+def _guard(dev):
+    from mdns import fleet
+
+    return fleet.guard(30000, state_path=str(dev.dir / "fleet.json"), partition=dev.flash.partition_class(),
+                       make_wdt=FakeWDT)
+
+
+def test_guard_arms_the_watchdog_before_network_only_on_probation(dev):
+    # fleet.guard() runs first in main.py, before Wi-Fi: a hang there must reset the board
+    assert _guard(dev) is None  # marked-valid firmware: no watchdog
+    dev.run_offer(signed(NEW), FakeSock(http_reply(NEW)))
+    dev.flash.reset()  # new firmware, not yet valid
+    w = _guard(dev)
+    assert isinstance(w, FakeWDT) and w.timeout == 35000
+    dev.boot()
+    dev.agent.wdt = w
+    dev.agent.tick()
+    assert w.fed == 1  # the agent feeds the same watchdog while on probation
+    dev.flash.reset()  # the hang: the watchdog resets, the bootloader goes back
+    assert _guard(dev) is None  # rolled back: the old firmware needs no watchdog
+    dev.boot()
+    assert dev.txt()["ota"] == "rolled-back"

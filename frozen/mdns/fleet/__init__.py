@@ -26,3 +26,26 @@ def advertise(responder, **kw):
     a.advertise()
     a.follow()
     return a
+
+
+def guard(watchdog_ms=60000, state_path=STATE_FILE, partition=None, make_wdt=None):
+    """Call first in main.py, before Wi-Fi. When the running firmware is new and not
+    yet marked valid, start the hardware watchdog now, so a hang anywhere during
+    start-up (Wi-Fi that never connects, ...) resets the board and the bootloader
+    rolls back. Returns the watchdog (pass it on: advertise(r, wdt=w)) or None."""
+    from .state import State
+
+    p = State(state_path).pending
+    if not p:
+        return None
+    if partition is None:
+        from esp32 import Partition as partition
+    try:
+        running = partition(partition.RUNNING).info()[4]
+    except (AttributeError, IndexError, OSError):
+        return None
+    if p.get("slot") != running:
+        return None  # rolled back already: the agent reports it
+    if make_wdt is None:
+        from machine import WDT as make_wdt
+    return make_wdt(timeout=watchdog_ms + 5000)
