@@ -503,3 +503,22 @@ def test_hostname_validation():
         ResponderPart(Engine(), "x" * 64, [])
     assert ResponderPart(Engine(), "Cam.local", []).hostname == "Cam.local"
     assert ResponderPart(Engine(), "cam.LOCAL.", []).hostname == "cam.local"
+
+
+def test_service_instance_is_one_utf8_label_of_at_most_63_bytes():
+    # RFC 6763 s4.1.1: any UTF-8, dots included, as a single label; the limit is in bytes.
+    s = svc("Café. Büro")
+    rig = Rig()
+    rig.claim([s])
+    rig.query(Q("_http._tcp.local", PTR), at=rig.now + 5000)
+    rig.run(rig.now + 200)
+    raw = responses(rig)[0][3]
+    assert b"\x0cCaf\xc3\xa9. B\xc3\xbcro\xc0" in raw  # one label of 12 bytes, then the type (pointer)
+    svc("é" * 31 + "x")  # 63 bytes
+    for bad in ("é" * 32, ""):
+        try:
+            svc(bad)
+        except ValueError as e:
+            assert "instance" in str(e)
+        else:
+            raise AssertionError("accepted %r" % bad)
