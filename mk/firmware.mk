@@ -82,6 +82,8 @@ test-unix: unix
 	@$(UNIX_BIN) tests/c/run_vectors_mpy.py
 	@echo "== test-unix: tests/mpy/cases on $(UNIX_BIN)"
 	@python3 tools/firmware/unix_cases.py $(UNIX_BIN)
+	@echo "== test-unix: heap of the hot paths on $(UNIX_BIN) (a dropped packet must allocate nothing)"
+	@$(UNIX_BIN) tests/mpy/heap_unix.py - - 0
 	@echo "== test-unix: interop scenarios on $(UNIX_BIN) (network namespaces: root)"
 	MDNS_MPY_UNIX=$(UNIX_BIN) $(call venv_tool,python) -m pytest -q tests/interop -k micropython_unix
 
