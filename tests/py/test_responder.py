@@ -173,6 +173,26 @@ def test_conflict_after_announce_reprobes_then_renames():
     assert rig.events[-1].kind == "claimed"
 
 
+def test_service_conflict_after_announce_reprobes_then_renames_instance():
+    rig = Rig()
+    s = svc()
+    rig.claim([s])
+    inst = "Kitchen Cam._http._tcp.local"
+    t0 = rig.now
+    other = R(inst, SRV, (0, 0, 81, "other.local"), flush=True)
+    rig.respond(other, at=t0 + 10)
+    assert rig.kinds() == ["conflict"] and s.name == inst
+    rig.run(t0 + 300)
+    assert any(not o[2].is_response and o[2].questions[0].name == inst for o in rig.out)
+    rig.respond(other, at=t0 + 400)  # defended: rename, and the old name says goodbye
+    assert s.name == "Kitchen Cam (2)._http._tcp.local" and not s.claimed
+    bye = [(r.name, r.type) for o in responses(rig) for r in o[2].answers if r.ttl == 0]
+    assert (inst, SRV) in bye and ("_http._tcp.local", PTR) in bye
+    rig.run(t0 + 4000)
+    assert s.claimed and rig.events[-1].kind == "claimed" and rig.events[-1].name == s.name
+    assert rig.part.hostname == HOSTN  # the host name is not involved
+
+
 def test_conflict_after_announce_that_goes_away_keeps_name():
     rig = Rig()
     rig.claim()
