@@ -373,3 +373,21 @@ def test_provision_key_copies_the_key_with_mpremote(tmp_path):
 def test_provision_key_refuses_without_port_or_good_key(tmp_path, args, says):
     r, calls = _make(args, tmp_path)
     assert r.returncode != 0 and says in r.stdout + r.stderr and calls == []
+
+
+def test_image_server_listens_on_the_chosen_address_only(tmp_path):
+    # `fleet upgrade` binds its HTTP server to the interface's address, never to all
+    import socket
+
+    from mdns.host import fleet_server
+
+    img = fleet_release.write(str(tmp_path / "rel"), "B1", "0.2.0", fleet_flash.make_image("B1", "0.2.0", 5000))
+    srv = fleet_server.ImageServer({"B1": img}, "127.0.0.1").start()
+    try:
+        assert srv.httpd.server_address[0] == "127.0.0.1"
+        assert srv.url("B1").startswith("http://127.0.0.1:%d/" % srv.port)
+        socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.2", srv.port), timeout=2).close()  # same host, other address
+    finally:
+        srv.stop()
