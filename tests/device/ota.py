@@ -101,7 +101,7 @@ class OtaTest:
     def __init__(self, port, cfg, release, tag, watchdog_ms=30000, timeout=300, echo=print):
         self.port = port
         self.cfg = cfg
-        self.release = release
+        self.release = os.path.abspath(release)
         self.name = "mdnsfast-ota-%s" % tag
         self.watchdog_ms = watchdog_ms
         self.timeout = timeout
@@ -154,6 +154,18 @@ class OtaTest:
         ip = s.getsockname()[0]
         s.close()
         return ip
+
+    def iface_of(self, addr):
+        """The host interface holding addr (for `fleet list --interface`), or None."""
+        try:
+            out = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True).stdout
+        except OSError:
+            return None
+        for line in out.splitlines():  # "2: eth0    inet 192.168.1.5/24 brd ..."
+            f = line.split()
+            if len(f) > 3 and f[2] == "inet" and f[3].split("/")[0] == addr:
+                return f[1]
+        return None
 
     # ---- the test ----
     def check(self, cond, what):
@@ -261,7 +273,8 @@ class OtaTest:
             row = [r for r in summary(out)["devices"] if r["device"] == self.name]
             self.check(rc == 1 and row and row[0]["result"] == "failed" and "rolled back" in row[0]["detail"],
                        "fleet upgrade exit 1, rolled back: %s" % row)
-            rc, out = self.fleet(["list", "--json", "--timeout", "6"])(60)
+            iface = self.iface_of(addr)
+            rc, out = self.fleet(["list", "--json", "--timeout", "6"] + (["--interface", iface] if iface else []))(60)
             dev = [r for r in json.loads(out[out.index("["):]) if r.get("name") == self.name]
             self.check(rc == 0 and dev and dev[0]["ota"] == "rolled-back" and dev[0]["last_error"] == "rollback",
                        "fleet list shows rolled-back, last_error rollback: %s" % dev)

