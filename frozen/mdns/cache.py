@@ -296,9 +296,10 @@ class Cache:
                 if e[_POOF_N] == 0 or now - e[_POOF_T] > POOF_WINDOW_MS:
                     e[_POOF_N] = 1
                     e[_POOF_T] = now
-                elif now - e[_POOF_T] >= POOF_GAP_MS:
-                    # a copy over the other family is the same query, not a second one
-                    e[_POOF_N] += 1
+                elif e[_POOF_N] == 1 and now - e[_POOF_T] >= POOF_GAP_MS:
+                    # two is all s10.5 needs; a copy over the other family is the
+                    # same query, not a second one
+                    e[_POOF_N] = 2
                 self._dirty_deadline = True
 
     def _pairs(self, f, type):
