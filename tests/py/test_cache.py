@@ -383,3 +383,28 @@ def test_refreshes_due_within_a_second_go_together():
     run(c, 86000)
     assert [t for t, q in got] == [80000, 85000]
     assert sorted(got[0][1]) == [("cam.local", TYPE_A), ("cam.local", TYPE_AAAA)]
+
+
+def test_cached_records_keep_nothing_of_the_reused_receive_buffer():
+    # the sync driver feeds the engine a memoryview of its one receive buffer; what the
+    # cache keeps (records, keys, known answers) must survive the next datagram
+    from browse_fakes import Peer
+
+    eng, c, log = mk()
+    p = Peer()
+    for n, t in ((p.stype, TYPE_PTR), (p.inst, TYPE_SRV), (p.inst, TYPE_TXT), ("cam.local", TYPE_A), ("cam.local", TYPE_AAAA)):
+        c.want(n, t)
+    data = response(p.all())
+    buf = bytearray(1500)
+    buf[:len(data)] = data
+    eng.feed(memoryview(buf)[:len(data)], PEER, 0)
+
+    def snap():
+        recs = c.get("cam.local", wire.TYPE_ANY, 0) + c.get(p.inst, wire.TYPE_ANY, 0) + c.get(p.stype, TYPE_PTR, 0)
+        ka = c.known_answers(p.inst, wire.TYPE_ANY, 0)
+        return [(r.name, r.type, r.data, r.rdata()) for r in recs + ka], sorted(c._e)
+
+    before = snap()
+    assert len(before[0]) == 7
+    buf[:] = b"\x41" * len(buf)
+    assert snap() == before
