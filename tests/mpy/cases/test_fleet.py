@@ -252,6 +252,13 @@ def _agent(flash, version, resets, veto=None):
 _NOW = [0]
 
 
+def _guard(flash):
+    from mdns import fleet
+
+    return fleet.guard(1000, state_path="/fleet-test.json", partition=flash.partition_class(),
+                       make_wdt=lambda timeout: ("wdt", timeout))
+
+
 def test_agent_upgrade_then_rollback_on_micropython():
     import os
 
@@ -261,6 +268,7 @@ def test_agent_upgrade_then_rollback_on_micropython():
         pass
     flash = _Flash(8)
     resets = []
+    eq(_guard(flash), None)  # marked-valid firmware: fleet.guard() starts no watchdog
     a = _agent(flash, "0.1.0", resets)
     txt = dict(a.txt())
     eq(txt["slot"], "ota_0")
@@ -275,6 +283,7 @@ def test_agent_upgrade_then_rollback_on_micropython():
     eq(flash.boot, "ota_1")
     eq(bytes(flash.slots["ota_1"].mv[: len(img)]), bytes(img))
     flash.reset()
+    eq(_guard(flash), ("wdt", 6000))  # on probation: the watchdog starts before Wi-Fi
     b = _agent(flash, "0.2.0", resets, veto=lambda: "selftest")
     eq(dict(b.txt())["ota"], "pending-verify")
     assert not b.confirm()
@@ -282,6 +291,7 @@ def test_agent_upgrade_then_rollback_on_micropython():
     b.tick()  # probation over: reset without marking valid
     eq(len(resets), 2)
     flash.reset()
+    eq(_guard(flash), None)  # rolled back: no watchdog for the old firmware
     c = _agent(flash, "0.1.0", resets)
     t = dict(c.txt())
     eq((t["slot"], t["ota"], t["last_error"]), ("ota_0", "rolled-back", "rollback"))
