@@ -129,6 +129,10 @@ class Querier:
     def on_query(self, msg, src, now):
         if self.engine.is_own(src):
             return
+        if src is not None and len(src) > 1 and src[1] != 5353:
+            # legacy unicast query (s6.7): answered by unicast to its port, so we see
+            # no answers; it neither asks for us (s7.3) nor tells of a failure (s10.5)
+            return
         if msg.truncated:
             # more known answers follow in another packet; judging on part of
             # them could suppress too much (s7.3) or count POOF wrongly (s10.5)

@@ -147,6 +147,26 @@ def test_no_suppression_by_qu_or_truncated_queries():
         assert times(sim) == [20]
 
 
+def test_legacy_unicast_queries_neither_suppress_nor_count_for_poof():
+    # a query from a port other than 5353 (dig, a one-shot resolver, s6.7) is answered
+    # by unicast to that port: we never see the answers, so it does not ask our
+    # question for us (s7.3), and a record missing from what we see is no failure (s10.5)
+    sim = Sim()
+    q = mq.of(sim.eng)
+    q.ask(SVC, TYPE_PTR)
+    sim.advance(0)
+    other_asks(sim, SVC, TYPE_PTR, src=("10.0.0.7", 40000))
+    sim.advance(100)
+    assert times(sim) == [20] and q.suppressed == 0
+    q.cache.want("cam.local", TYPE_A)
+    sim.feed(response([Record("cam.local", TYPE_A, "10.0.0.2", 120, True)]))
+    other_asks(sim, "cam.local", TYPE_A, src=("10.0.0.7", 40000))
+    sim.advance(1000)
+    other_asks(sim, "cam.local", TYPE_A, src=("10.0.0.7", 40001))
+    sim.advance(20000)
+    assert q.cache.get("cam.local", TYPE_A, sim.now)
+
+
 def test_own_looped_back_query_is_not_another_host():
     sim = Sim()
     q = mq.of(sim.eng)
