@@ -317,7 +317,8 @@ class ResponderPart:
         gone = [r for r in old if _key(r) not in keys and (_rf(r), r.type) not in flush
                 and not self._still_published(r)]
         self._send_goodbye(gone)
-        self._drop_pending(gone)
+        # Nothing delayed with the old data may go out after the new (s6 rate limit).
+        self._drop_pending([r for r in old if _key(r) not in keys])
         self._announce_again(g, now)
 
     def _still_published(self, r):

@@ -343,6 +343,21 @@ def test_rate_limited_answer_not_repeated_after_announcement():
     assert [o[0] for o in responses(rig)] == [750, 1750]
 
 
+def test_delayed_answer_with_old_data_is_dropped_by_an_update():
+    rig = Rig()
+    s = svc()
+    rig.claim([s])
+    inst = "Kitchen Cam._http._tcp.local"
+    t = rig.now + 5000
+    rig.query(Q(inst, TXT), at=t)
+    rig.query(Q(inst, TXT), at=t + 400)  # delayed to t + 1000
+    rig.run(t + 500)
+    rig.part.update_service(s, rig.now, txt={"path": "/v2"})
+    rig.run(t + 5000)
+    txts = [(o[0], r.rdata()) for o in responses(rig) for r in o[2].answers if r.type == TXT]
+    assert all(d == b"\x08path=/v2" for when, d in txts if when > t), txts
+
+
 def test_rate_limit_also_after_announcement():
     rig = Rig()
     rig.start()
