@@ -59,6 +59,9 @@ def test_avahi_service_found_with_txt_subtype_both_families_then_goodbye(testbed
     assert e["type"] == TYPE and e["domain"] == "local"
     assert e["host"] == "avahi.local" and e["port"] == 9000
     assert e["txt"] == {"a": "1", "flag": None, "empty": ""}
+    # the interface it came in on (mdns.net: the local address of the family, as no
+    # interface name was given)
+    assert e["interface"] in (dut.ip4, dut.ip6), e
     # both families: Avahi answers over each; the `up` waits 50 ms for the second family
     if avh.ip4 not in e["addresses"] or avh.ip6 not in e["addresses"]:
         e = b.wait("changed", "Avahi Svc", 5)
