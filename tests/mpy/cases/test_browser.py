@@ -230,3 +230,38 @@ def test_async_iterator_on_micropython():
     except StopIteration as e:
         eq(e.value, 2)
     eq(out, ["up", "down"])
+
+
+def test_driver_like_feed_interface_and_copies_going_down_together():
+    # as mdns.sync/net feed it now: a memoryview of one reused receive buffer and
+    # (ip, port, interface); the IPv6 copy of the answer keeps the refresh plan, so a
+    # killed host goes `down` once (POOF), without a `changed` on the way
+    s = Sim()
+    jit = [0]
+    s.eng.rand = lambda a, b: jit[0] if b == 2000 else a
+    got = []
+    browser.BrowserPart(s.eng, "_http._tcp", on_event=got.append)
+    s.advance(0)
+    buf = bytearray(1500)
+    recs = records()
+
+    def feed(answers, extra, src):
+        data = wire.encode(Message(0, wire.FLAG_QR | wire.FLAG_AA, (), answers, (), extra))[0]
+        buf[:len(data)] = data
+        s.eng.feed(memoryview(buf)[:len(data)], src, s.now)
+        for i in range(len(data)):
+            buf[i] = 0
+        s.pump()
+        s.advance(0)
+
+    feed(recs[:1], recs[1:], ("10.0.0.2", 5353, "10.0.0.1"))
+    jit[0] = 2000
+    s.advance(5)
+    feed(recs[:1], [recs[1], recs[2], recs[4]], ("fd77::2", 5353, "fd77::1"))
+    eq(kinds(got), ["up"])
+    eq(got[0].interface, "10.0.0.1")
+    eq(got[0].addresses, ["10.0.0.2", "fd77::2"])
+    eq(got[0].txt, {"path": b"/"})
+    s.advance(130000)
+    eq(kinds(got), ["up", "down"])
+    eq(got[1].reason, "poof")
