@@ -128,6 +128,7 @@ class ResponderPart:
         self._pending = []  # delayed multicast answers (s6 shared-record delay, rate limit)
         self._pending_due = None
         self._defend = set()  # keys of pending records owed as probe defence (250 ms limit)
+        self._askers = {}  # key of a pending record -> set of queriers (src) waiting for it
         self._tc = {}  # src -> [questions, known answers, due] (s7.2)
         self._names = None
         self.started = False
@@ -232,6 +233,7 @@ class ResponderPart:
         self._pending = []
         self._pending_due = None
         self._defend = set()
+        self._askers = {}
         self._tc = {}
         self.started = False
         self.stopped = True
@@ -541,17 +543,24 @@ class ResponderPart:
             keep.append(x)
         if len(keep) != len(self._pending):
             self._pending = keep
+            if k in self._askers:
+                del self._askers[k]
             if not keep:
                 self._pending_due = None
                 self._defend = set()
+                self._askers = {}
 
     def _drop_pending(self, recs):
         if self._pending:
             keys = set([_key(r) for r in recs])
             self._pending = [x for x in self._pending if _key(x) not in keys]
+            for k in keys:
+                if k in self._askers:
+                    del self._askers[k]
             if not self._pending:
                 self._pending_due = None
                 self._defend = set()
+                self._askers = {}
 
     def on_query(self, msg, src, now):
         if not self.started:
@@ -690,6 +699,8 @@ class ResponderPart:
             if owner is not None:
                 # s6.1: the name is ours but has no record of that type.
                 nsec_names.append((owner, q.name))
+        if known and self._askers:
+            self._known_cancel(known, src)
         if known:
             # s7.1: drop answers the querier already holds with at least half our TTL.
             keep = []
@@ -740,6 +751,19 @@ class ResponderPart:
             if not r.cache_flush:
                 shared = True
                 break
+        if not probe:
+            # Note who waits for answers that will be delayed (shared, or rate-limited),
+            # so that a known answer from that querier can cancel them (s7.1).
+            for r in multi:
+                k = _key(r)
+                if not shared:
+                    last = self._last_mc.get(k)
+                    if last is None or now - last >= RATE_LIMIT:
+                        continue  # goes out now
+                who = self._askers.get(k)
+                if who is None:
+                    who = self._askers[k] = set()
+                who.add(src)
         if shared and not probe:
             # s6: shared answers wait 20-120 ms; later queries join the same packet.
             for r in multi:
@@ -750,6 +774,21 @@ class ResponderPart:
                 self._pending_due = due
             return
         self._send_multicast(multi, now, RATE_LIMIT_PROBE if probe else RATE_LIMIT)
+
+    def _known_cancel(self, known, src):
+        # s7.1: a querier now holding a record we delayed for it needs it no more;
+        # when no other querier waits for it, it is not sent.
+        for x in known:
+            k = _key(x)
+            who = self._askers.get(k)
+            if who is None or src not in who:
+                continue
+            for p in self._pending:
+                if _key(p) == k and x.ttl >= p.ttl // 2:
+                    who.discard(src)
+                    if not who:
+                        self._drop_pending((p,))
+                    break
 
     def _send_multicast(self, recs, now, limit):
         out = []
@@ -774,6 +813,8 @@ class ResponderPart:
             k = _key(r)
             self._last_mc[k] = now
             self._defend.discard(k)
+            if k in self._askers:
+                del self._askers[k]
         self._drop_pending(recs)
 
     def _defer(self, r, due, defend):

@@ -333,6 +333,26 @@ def test_rate_limited_answer_cancelled_by_duplicate_answer_s7_4():
     assert [o[0] for o in responses(rig)] == [t]
 
 
+def test_rate_limited_answer_cancelled_by_known_answer_of_its_only_querier_s7_1():
+    rig = Rig()
+    rig.claim()
+    t = rig.now + 5000
+    b, c = ("10.0.0.10", 5353), ("10.0.0.11", 5353)
+    ka = R(HOSTN, A, "10.0.0.5", ttl=120, flush=True)
+    rig.query(Q(HOSTN, A), at=t)
+    rig.query(Q(HOSTN, A), src=b, at=t + 400)  # delayed to t + 1000 for b
+    rig.query(Q(HOSTN, A), src=c, answers=[ka], at=t + 500)  # c has it: says nothing about b
+    rig.run(t + 3000)
+    assert [o[0] for o in responses(rig)] == [t, t + 1000]
+    rig.clear()
+    t = rig.now + 5000
+    rig.query(Q(HOSTN, A), at=t)
+    rig.query(Q(HOSTN, A), src=b, at=t + 400)
+    rig.query(Q(HOSTN, A), src=b, answers=[ka], at=t + 600)  # b got it meanwhile: nobody waits
+    rig.run(t + 3000)
+    assert [o[0] for o in responses(rig)] == [t]
+
+
 def test_rate_limited_answer_not_repeated_after_announcement():
     # An announcement due before the delayed answer carries the record: nothing more.
     rig = Rig()

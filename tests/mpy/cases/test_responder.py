@@ -163,6 +163,14 @@ def test_rate_limited_answer_sent_when_the_second_has_passed():
     rig.feed(probe, at=t + 5100)
     rig.run(t + 6000)
     eq([o[0] for o in responses(rig)], [t + 5000, t + 5250])
+    # a known answer from the only querier waiting cancels the delayed answer (s7.1)
+    rig.out = []
+    ka = wire.Record(HOSTN, A, "10.0.0.5", ttl=120, cache_flush=True)
+    rig.feed(q, at=t + 8000)
+    rig.feed(q, at=t + 8400)
+    rig.feed(wire.Message(questions=[wire.Question(HOSTN, A)], answers=[ka]), at=t + 8600)
+    rig.run(t + 10000)
+    eq([o[0] for o in responses(rig)], [t + 8000])
 
 
 def test_goodbye():
