@@ -393,15 +393,74 @@ def write_name(buf, pos, wire_name, starts, n):
 # can instead keep the suffix -> position table of design.md's rule as it
 # grows (starts only ever get appended, so "first seen wins" stays the same)
 # and produce byte-identical output in time linear in the packet.
-def table_add(buf, lim, start, found, log):
-    """Add the name at start (a new entry of starts) to found; new keys go to log."""
-    _suffixes(buf, lim, start, found, log)
+#
+# A Writer writes the same few names packet after packet: their suffixes (the
+# table's keys) are sliced once per name and kept in _sfx, so that a packet built
+# with table_write/table_add slices nothing (MicroPython heap per packet).
+_sfx = {}  # checked wire name -> tuple of its suffixes, longest first
+
+
+def _suffix_tuple(w):
+    t = _sfx.get(w)
+    if t is None:
+        out = []
+        k = 0
+        while w[k] != 0:
+            out.append(w[k:])
+            k += 1 + w[k]
+        t = tuple(out)
+        if len(_sfx) >= 32:
+            _sfx.clear()
+        _sfx[w] = t
+    return t
+
+
+def table_add(buf, lim, start, found, log, wire_name=None):
+    """Add the name at start (a new entry of starts) to found; new keys go to log.
+
+    wire_name: the name the caller has just written at start with table_write
+    (trusted, not re-read): its cached suffixes are the keys."""
+    if wire_name is None:
+        _suffixes(buf, lim, start, found, log)
+        return
+    sfx = _suffix_tuple(wire_name)
+    p = start
+    i = 0
+    while True:
+        c = buf[p]
+        if c >= 0xC0:
+            p = ((c & 0x3F) << 8) | buf[p + 1]
+            continue
+        if c == 0:
+            return
+        if p < 0x4000:
+            s = sfx[i]
+            if s not in found:
+                found[s] = p
+                log.append(s)
+        i += 1
+        p += 1 + c
 
 
 def table_write(buf, pos, wire_name, found):
     """write_name with the table from table_add instead of starts."""
-    w = bytes(wire_name)
+    w = wire_name if type(wire_name) is bytes else bytes(wire_name)
     _check_one(w)
     if pos < 0 or pos > len(buf):
         raise ValueError("no room")
-    return _emit(buf, pos, w, found)
+    if not found or len(w) == 1:
+        return _emit(buf, pos, w, None)
+    # _emit's rule with the cached suffixes (no slice per label)
+    k = 0
+    for s in _suffix_tuple(w):
+        t = found.get(s)
+        if t is not None:
+            if pos + k + 2 > len(buf):
+                raise ValueError("no room")
+            for i in range(k):
+                buf[pos + i] = w[i]
+            buf[pos + k] = 0xC0 | (t >> 8)
+            buf[pos + k + 1] = t & 0xFF
+            return pos + k + 2
+        k += 1 + w[k]
+    return _emit(buf, pos, w, None)

@@ -226,10 +226,11 @@ class Message:
     def __init__(self, id=0, flags=0, questions=(), answers=(), authorities=(), additionals=()):
         self.id = id
         self.flags = flags
-        self.questions = list(questions)
-        self.answers = list(answers)
-        self.authorities = list(authorities)
-        self.additionals = list(additionals)
+        # [] for the usual empty section: cheaper than list(()) on MicroPython
+        self.questions = list(questions) if questions else []
+        self.answers = list(answers) if answers else []
+        self.authorities = list(authorities) if authorities else []
+        self.additionals = list(additionals) if additionals else []
 
     @property
     def is_response(self):
@@ -454,11 +455,10 @@ class Writer:
             self._starts[self._n] = p
             self._n += 1
             if found is not None:
-                _f.table_add(self.buf, self.pos, p, found, self._log)
+                _f.table_add(self.buf, self.pos, p, found, self._log, wire)
 
     def _begin(self):
         del self._log[:]
-        return self.pos, self._n
 
     def _undo(self, p, n):
         self.pos, self._n = p, n
@@ -478,7 +478,9 @@ class Writer:
     def add_question(self, q):
         self._enter(0)
         wire = _to_wire(q.name)
-        p, n = self._begin()
+        p = self.pos  # where to undo to (no tuple per entry)
+        n = self._n
+        self._begin()
         try:
             self._name(wire)
             self._room(4)
@@ -511,7 +513,9 @@ class Writer:
             rd = r.rdata()
             if len(rd) > 0xFFFF:
                 raise ValueError("%s: rdata over 65535 bytes" % _what(t, r.name))
-        p, n = self._begin()
+        p = self.pos  # where to undo to (no tuple per entry)
+        n = self._n
+        self._begin()
         try:
             self._name(wire)
             self._room(10)
