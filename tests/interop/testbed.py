@@ -724,7 +724,8 @@ class Host:
         self.tb, self.name, self.index = tb, name, index
         self.ns = "%s%s-%s" % (tb.tag_prefix, "", _clean(name))
         self.ip4 = "10.77.%d.%d" % (tb.subnet, index)
-        self.ip6 = "fd77:%x::%x" % (tb.subnet, index)
+        # RFC 5952 text, as peers print it: subnet 0 is "fd77::N", not "fd77:0::N".
+        self.ip6 = ("fd77:%x::%x" % (tb.subnet, index)) if tb.subnet else ("fd77::%x" % index)
         self.avahi = None
 
     def __repr__(self):
