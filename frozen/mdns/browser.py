@@ -3,6 +3,7 @@
 # SRV target, which may come in any order and in separate packets. What is
 # missing is asked for; events say up / changed / down once per change.
 from . import wire
+from . import sync
 from . import names as _names
 from . import querier as _querier
 from . import servicetype as _st
@@ -376,7 +377,7 @@ class _Stream:
         return self._q.pop(0)
 
 
-class Browser:
+class Browser(sync.Loop):
     """mdns.Browser(service_type, on_event=None, ...): browse a DNS-SD service type
     ("_http._tcp", or "_http._tcp,_printer" for a subtype) and report instances.
 
@@ -422,7 +423,6 @@ class Browser:
     def _open(self):
         if self.driver is not None:
             return
-        from . import sync
 
         if self.net is None:
             from . import net
@@ -432,26 +432,6 @@ class Browser:
         self._own = True
         self.driver = sync.Driver(self.engine, self.net, self._clock, self.on_error)
         self.driver.tick()
-
-    def sockets(self):
-        self._open()
-        return self.net.sockets()
-
-    def process(self, sock=None):
-        self._open()
-        self.driver.process(sock)
-
-    def next_timeout_ms(self):
-        self._open()
-        return self.driver.next_timeout_ms()
-
-    def poll(self, timeout_ms=-1):
-        self._open()
-        self.driver.poll(timeout_ms)
-
-    def run_until(self, predicate, timeout_ms):
-        self._open()
-        return self.driver.run_until(predicate, timeout_ms)
 
     def events(self, maxlen=EVENT_QUEUE):
         """An async iterator of events from now on; ends when the browser closes."""

@@ -4,6 +4,7 @@
 #   Responder      the public object: an Engine + a ResponderPart + sockets + a driver
 # Helpers for probing live in mdns.prober; the DNS-SD service object in mdns.service.
 from . import wire
+from . import sync
 from . import names as _names
 from . import addr as _addr
 from . import prober
@@ -883,7 +884,7 @@ class ResponderPart:
 
 
 # =================================================================== public API
-class Responder:
+class Responder(sync.Loop):
     """mdns.Responder(hostname, addrs=None, services=(), ...): claim hostname.local
     and advertise services on one interface.
 
@@ -933,7 +934,6 @@ class Responder:
     def _open(self):
         if self.driver is not None:
             return
-        from . import sync
 
         if self.net is None:
             from . import net
@@ -958,27 +958,7 @@ class Responder:
         if self._aio is not None:
             self._aio.kick()
 
-    # -- sync driver
-    def sockets(self):
-        self._open()
-        return self.net.sockets()
-
-    def process(self, sock=None):
-        self._open()
-        self.driver.process(sock)
-
-    def next_timeout_ms(self):
-        self._open()
-        return self.driver.next_timeout_ms()
-
-    def poll(self, timeout_ms=-1):
-        self._open()
-        self.driver.poll(timeout_ms)
-
-    def run_until(self, predicate, timeout_ms):
-        self._open()
-        return self.driver.run_until(predicate, timeout_ms)
-
+    # -- sync driver (sockets, process, next_timeout_ms, poll, run_until: sync.Loop)
     def wait_claimed(self, timeout_ms=5000):
         """Run the loop until the host name and every service are claimed."""
         def done():

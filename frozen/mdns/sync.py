@@ -43,6 +43,31 @@ def report(e):
         traceback.print_exception(type(e), e, e.__traceback__)
 
 
+class Loop:
+    """The user's-loop methods of Responder and Browser: each opens the sockets
+    and the driver on first use (the class's own `_open()`), then delegates."""
+
+    def sockets(self):
+        self._open()
+        return self.net.sockets()
+
+    def process(self, sock=None):
+        self._open()
+        self.driver.process(sock)
+
+    def next_timeout_ms(self):
+        self._open()
+        return self.driver.next_timeout_ms()
+
+    def poll(self, timeout_ms=-1):
+        self._open()
+        self.driver.poll(timeout_ms)
+
+    def run_until(self, predicate, timeout_ms):
+        self._open()
+        return self.driver.run_until(predicate, timeout_ms)
+
+
 class Driver:
     """Driver(engine, sockets, clock=None, on_error=None).
 
