@@ -96,6 +96,16 @@ def _rf(r):
     return f
 
 
+def _df(r):
+    # The folded name in a PTR's data or an SRV's target, computed once per record
+    # (_additionals compares it on every answer).
+    f = getattr(r, "_df", None)
+    if f is None:
+        f = _names.fold(r.data[3] if r.type == T_SRV else r.data)
+        r._df = f
+    return f
+
+
 def _rec(name, type_, data, ttl, unique):
     return wire.Record(name, type_, data, ttl=ttl, cache_flush=unique)
 
@@ -124,6 +134,13 @@ class ResponderPart:
         self.own_addrs = set(self.addrs)  # packets from here on port 5353 are ours
         self.host = _Group("host")
         self.services = []
+        self._gl = [self.host]  # _groups(); replaced, never changed in place
+        # Scratch lists of the answering path, emptied at each use: the per-query
+        # path allocates no list of its own (nothing keeps them past the call).
+        self._ans = []  # _answer: the records answering the questions
+        self._mc = []  # _send_multicast: the records going out now
+        self._adds = []  # _additionals: its result
+        self._spare = None  # an emptied list to be the next _pending
         self.limiter = prober.ConflictLimiter()
         self._last_mc = {}  # record key -> time we last multicast it (s6 rate limit, s5.4)
         self._pending = []  # delayed multicast answers (s6 shared-record delay, rate limit)
@@ -161,9 +178,9 @@ class ResponderPart:
         self.eng.interest_changed()
 
     def _groups(self):
-        yield self.host
-        for s in self.services:
-            yield s._g
+        # Host first, then each service's group. The list is replaced when a service
+        # comes or goes, so a caller may iterate it while groups change (no copy).
+        return self._gl
 
     # ---------------------------------------------------------------- records
     def _rebuild_host(self):
@@ -248,6 +265,7 @@ class ResponderPart:
         svc._g = _Group("service", svc)
         svc.claimed = False
         self.services.append(svc)
+        self._gl = self._gl + [svc._g]
         self._rebuild_service(svc)
         self._interest_changed()
         if self.started:
@@ -258,6 +276,7 @@ class ResponderPart:
             raise ValueError("service: not advertised")
         g = svc._g
         self.services.remove(svc)
+        self._gl = [x for x in self._gl if x is not g]
         if g.announced:
             # Keep the _services meta PTR while another service of this type remains.
             keep = set()
@@ -418,14 +437,15 @@ class ResponderPart:
             d = g.due
             if d is not None and (best is None or d < best):
                 best = d
-        for k in self._tc:
-            d = self._tc[k][2]
-            if best is None or d < best:
-                best = d
+        if self._tc:
+            for k in self._tc:
+                d = self._tc[k][2]
+                if best is None or d < best:
+                    best = d
         return best
 
     def tick(self, now):
-        for g in list(self._groups()):
+        for g in self._groups():
             if g.due is None or g.due > now:
                 continue
             if g.state == WAIT:
@@ -455,9 +475,13 @@ class ResponderPart:
                     self._answer(ent[0], ent[1], src, 0, False, False, now)
         if self._pending_due is not None and self._pending_due <= now:
             recs = self._pending
-            self._pending = []
+            spare = self._spare
+            self._spare = None
+            self._pending = spare if spare is not None else []
             self._pending_due = None
             self._send_multicast(recs, now, RATE_LIMIT)
+            del recs[:]
+            self._spare = recs
 
     # ----------------------------------------------------------- announcing
     def _send_announce(self, g, now):
@@ -504,7 +528,7 @@ class ResponderPart:
 
     def _check_conflict(self, r, now):
         f = _rf(r)
-        for g in list(self._groups()):
+        for g in self._groups():
             if g.state < WAIT or f != g.fold:
                 continue
             mine = g.unique
@@ -596,7 +620,7 @@ class ResponderPart:
 
     def _probe_seen(self, msg, now):
         # s8.2: another host probes a name we are probing: compare proposals.
-        for g in list(self._groups()):
+        for g in self._groups():
             if g.state != PROBE:
                 continue
             asked = False
@@ -620,12 +644,12 @@ class ResponderPart:
 
     # ------------------------------------------------------------- answering
     def _lookup(self, q, out):
-        """Append (record, group) answering question q; return the group owning
+        """Append the records answering question q to out; return the group owning
         q.name uniquely when it has no record of the type asked (for NSEC, s6.1)."""
-        f = _rf(q)
         t = q.type
         if q.cls & 0x7FFF not in (C_IN, T_ANY):
             return None
+        f = _fold(q.name)  # not kept on the question: that would grow its attributes
         owner = None
         found = False
         for g in self._groups():
@@ -637,13 +661,14 @@ class ResponderPart:
             for r in g.recs:
                 if (t == T_ANY or r.type == t) and _rf(r) == f:
                     found = True
+                    k = _key(r)
                     dup = False
                     for x in out:
-                        if _key(x[0]) == _key(r):
+                        if _key(x) == k:
                             dup = True
                             break
                     if not dup:
-                        out.append((r, g))
+                        out.append(r)
         return None if found or t == T_ANY else owner
 
     def _nsec(self, g, name):
@@ -661,52 +686,67 @@ class ResponderPart:
     def _additionals(self, answers):
         # s12 / RFC 6763 s12: PTR -> SRV, TXT, addresses; SRV -> addresses;
         # A <-> AAAA (or NSEC when we have no address of the other family).
-        adds = []
-        keys = set([_key(r) for r in answers])
-
-        def add(r):
-            k = _key(r)
-            if k not in keys:
-                keys.add(k)
-                adds.append(r)
-
+        # Returns the scratch list self._adds (valid until the next call).
+        adds = self._adds
+        del adds[:]
+        host = self.host
         for r in answers:
             if r.type == T_PTR:
-                f = _fold(r.data)
+                f = _df(r)
                 for s in self.services:
                     g = s._g
                     if g.live and g.fold == f:
-                        add(g.unique[0])
-                        add(g.unique[1])
-        for r in answers + adds:
-            if r.type == T_SRV:
-                for a in self._host_addr_recs(r.data[3]):
-                    add(a)
+                        self._add(answers, g.unique[0])
+                        self._add(answers, g.unique[1])
+        if not host.live:
+            return adds
+        n = len(answers)
+        for i in range(n + len(adds)):  # the answers, then the SRVs just added
+            r = answers[i] if i < n else adds[i - n]
+            if r.type == T_SRV and _df(r) == host.fold:
+                for a in host.unique:
+                    self._add(answers, a)
         for r in answers:
-            if r.type in (T_A, T_AAAA) and _rf(r) == self.host.fold and self.host.live:
+            if (r.type == T_A or r.type == T_AAAA) and _rf(r) == host.fold:
                 other = T_AAAA if r.type == T_A else T_A
-                have = [a for a in self.host.unique if a.type == other]
-                for a in have:
-                    add(a)
+                have = False
+                for a in host.unique:
+                    if a.type == other:
+                        have = True
+                        self._add(answers, a)
                 if not have:
-                    add(self._nsec(self.host, self.host.name))
+                    self._add(answers, self._nsec(host, host.name))
         return adds
 
+    def _add(self, answers, r):
+        # Append r to self._adds unless it is an answer or there already.
+        k = _key(r)
+        for x in answers:
+            if _key(x) == k:
+                return
+        adds = self._adds
+        for x in adds:
+            if _key(x) == k:
+                return
+        adds.append(r)
+
     def _answer(self, questions, known, src, qid, legacy, probe, now):
-        ans = []
-        nsec_names = []
+        recs = self._ans
+        del recs[:]
+        nsec_names = None
         for q in questions:
-            owner = self._lookup(q, ans)
+            owner = self._lookup(q, recs)
             if owner is not None:
                 # s6.1: the name is ours but has no record of that type.
+                if nsec_names is None:
+                    nsec_names = []
                 nsec_names.append((owner, q.name))
         if known and self._askers:
             self._known_cancel(known, src)
         if known:
             # s7.1: drop answers the querier already holds with at least half our TTL.
-            keep = []
-            for ent in ans:
-                r = ent[0]
+            i = 0
+            for r in recs:  # kept ones move down in place
                 k = _key(r)
                 hit = False
                 for x in known:
@@ -714,14 +754,22 @@ class ResponderPart:
                         hit = True
                         break
                 if not hit:
-                    keep.append(ent)
-            ans = keep
-        recs = [e[0] for e in ans]
-        for owner, name in nsec_names:
-            n = self._nsec(owner, name)
-            k = _key(n)
-            if not any(_key(x) == k for x in known or ()) and not any(_key(x) == k for x in recs):
-                recs.append(n)
+                    recs[i] = r
+                    i += 1
+            del recs[i:]
+        if nsec_names is not None:
+            for owner, name in nsec_names:
+                n = self._nsec(owner, name)
+                k = _key(n)
+                dup = False
+                for x in known or ():
+                    if _key(x) == k:
+                        dup = True
+                for x in recs:
+                    if _key(x) == k:
+                        dup = True
+                if not dup:
+                    recs.append(n)
         if not recs:
             return
         if legacy:
@@ -729,20 +777,29 @@ class ResponderPart:
             return
         # s5.4: QU questions get unicast, unless the record was not multicast
         # within a quarter of its TTL.
-        unicast = []
-        multi = []
-        for r in recs:
-            qu = False
-            for q in () if probe else questions:  # probe defence is always multicast
-                if q.unicast and _rf(q) == _rf(r):
+        unicast = None
+        multi = recs
+        qu = False
+        if not probe:  # probe defence is always multicast
+            for q in questions:
+                if q.unicast:
                     qu = True
                     break
-            if qu:
-                last = self._last_mc.get(_key(r))
-                if last is not None and now - last < r.ttl * 250:
-                    unicast.append(r)
-                    continue
-            multi.append(r)
+        if qu:
+            unicast = []
+            multi = []
+            for r in recs:
+                qu = False
+                for q in questions:
+                    if q.unicast and _rf(q) == _rf(r):
+                        qu = True
+                        break
+                if qu:
+                    last = self._last_mc.get(_key(r))
+                    if last is not None and now - last < r.ttl * 250:
+                        unicast.append(r)
+                        continue
+                multi.append(r)
         if unicast:
             self._send_response(unicast, self._additionals(unicast), (src[0], 5353))
         if not multi:
@@ -768,7 +825,13 @@ class ResponderPart:
         if shared and not probe:
             # s6: shared answers wait 20-120 ms; later queries join the same packet.
             for r in multi:
-                if not any(_key(x) == _key(r) for x in self._pending):
+                k = _key(r)
+                dup = False
+                for x in self._pending:
+                    if _key(x) == k:
+                        dup = True
+                        break
+                if not dup:
                     self._pending.append(r)
             due = now + self.eng.rand(SHARED_DELAY[0], SHARED_DELAY[1])
             if self._pending_due is None or due < self._pending_due:
@@ -792,7 +855,8 @@ class ResponderPart:
                     break
 
     def _send_multicast(self, recs, now, limit):
-        out = []
+        out = self._mc
+        del out[:]
         for r in recs:
             k = _key(r)
             lim = RATE_LIMIT_PROBE if k in self._defend else limit
@@ -807,6 +871,7 @@ class ResponderPart:
             return
         self._send_response(out, self._additionals(out), None)
         self._sent_mc(out, now)
+        del out[:]
 
     def _sent_mc(self, recs, now):
         # Just multicast: note the time, and anything still pending for them is done.
@@ -820,7 +885,10 @@ class ResponderPart:
 
     def _defer(self, r, due, defend):
         k = _key(r)
-        if not any(_key(x) == k for x in self._pending):
+        for x in self._pending:
+            if _key(x) == k:
+                break
+        else:
             self._pending.append(r)
         if defend:
             self._defend.add(k)
@@ -838,9 +906,10 @@ class ResponderPart:
         self._send_response(ans, adds, src, qid, questions)
 
     def _send_response(self, answers, additionals, dest, qid=0, questions=()):
-        """Write answers then additionals, splitting over as many packets as needed."""
-        out = []
-        mp = self.eng.max_payload
+        """Write answers then additionals, splitting over as many packets as needed;
+        each packet goes to the engine as soon as it is full."""
+        eng = self.eng
+        mp = eng.max_payload
         need = 12
         for q in questions:
             need += len(_names.to_wire(q.name)) + 4
@@ -850,20 +919,13 @@ class ResponderPart:
             need += _size(r)
         if need < mp:
             mp = need  # everything fits in one packet: no bigger buffer than that
-
-        def fresh():
-            w = self.eng.writer(qid, FLAGS_RESPONSE, mp)  # reused buffers; packet() copies
-            for q in questions:
-                w.add_question(wire.Question(q.name, q.type, cls=q.cls & 0x7FFF))
-            return w
-
-        w = fresh()
+        w = self._fresh(qid, mp, questions)
         n = 0
         for r in answers:
             if w.add_answer(r) is False:
                 if n:
-                    out.append(w.packet())
-                    w = fresh()
+                    eng.send(w.packet(), dest)
+                    w = self._fresh(qid, mp, questions)
                     n = 0
                 if w.add_answer(r) is False:
                     continue  # one record larger than a packet: cannot be sent
@@ -872,15 +934,21 @@ class ResponderPart:
             if w.add_additional(r) is False:
                 if not n:
                     continue
-                out.append(w.packet())
-                w = fresh()
+                eng.send(w.packet(), dest)
+                w = self._fresh(qid, mp, questions)
                 n = 0
                 if w.add_additional(r) is False:
                     continue
             n += 1
         if n:
-            out.append(w.packet())
-        self.eng.send(out, dest)
+            eng.send(w.packet(), dest)
+
+    def _fresh(self, qid, mp, questions):
+        # The engine's Writer, reset (reused buffers; packet() copies).
+        w = self.eng.writer(qid, FLAGS_RESPONSE, mp)
+        for q in questions:
+            w.add_question(wire.Question(q.name, q.type, cls=q.cls & 0x7FFF))
+        return w
 
 
 # =================================================================== public API
