@@ -480,7 +480,7 @@ class ResponderPart:
             self._pending = spare if spare is not None else []
             self._pending_due = None
             self._send_multicast(recs, now, RATE_LIMIT)
-            del recs[:]
+            recs.clear()  # clear(), not del [:]: no slice object
             self._spare = recs
 
     # ----------------------------------------------------------- announcing
@@ -688,7 +688,7 @@ class ResponderPart:
         # A <-> AAAA (or NSEC when we have no address of the other family).
         # Returns the scratch list self._adds (valid until the next call).
         adds = self._adds
-        del adds[:]
+        adds.clear()
         host = self.host
         for r in answers:
             if r.type == T_PTR:
@@ -701,11 +701,13 @@ class ResponderPart:
         if not host.live:
             return adds
         n = len(answers)
-        for i in range(n + len(adds)):  # the answers, then the SRVs just added
+        i = 0
+        while i < n + len(adds):  # the answers, then the SRVs just added
             r = answers[i] if i < n else adds[i - n]
             if r.type == T_SRV and _df(r) == host.fold:
                 for a in host.unique:
                     self._add(answers, a)
+            i += 1
         for r in answers:
             if (r.type == T_A or r.type == T_AAAA) and _rf(r) == host.fold:
                 other = T_AAAA if r.type == T_A else T_A
@@ -732,7 +734,7 @@ class ResponderPart:
 
     def _answer(self, questions, known, src, qid, legacy, probe, now):
         recs = self._ans
-        del recs[:]
+        recs.clear()
         nsec_names = None
         for q in questions:
             owner = self._lookup(q, recs)
@@ -856,7 +858,7 @@ class ResponderPart:
 
     def _send_multicast(self, recs, now, limit):
         out = self._mc
-        del out[:]
+        out.clear()
         for r in recs:
             k = _key(r)
             lim = RATE_LIMIT_PROBE if k in self._defend else limit
@@ -871,7 +873,7 @@ class ResponderPart:
             return
         self._send_response(out, self._additionals(out), None)
         self._sent_mc(out, now)
-        del out[:]
+        out.clear()
 
     def _sent_mc(self, recs, now):
         # Just multicast: note the time, and anything still pending for them is done.
