@@ -398,6 +398,7 @@ class Writer:
         if max_size < 12:
             raise ValueError("max_size: %d is smaller than a header" % max_size)
         self.buf = bytearray(max_size)
+        self._mv = memoryview(self.buf)  # packet() slices it: no view per packet
         self.counts = [0, 0, 0, 0]
         self._starts = array("H", bytes(2 * _MAX_STARTS))  # raw zero bytes: no temporary list
         self._log = []
@@ -414,6 +415,7 @@ class Writer:
             raise ValueError("max_size: %d is smaller than a header" % max_size)
         if max_size > len(self.buf):
             self.buf = bytearray(max_size)
+            self._mv = memoryview(self.buf)
         self.id = id
         self.flags = flags
         self.max_size = max_size
@@ -431,7 +433,7 @@ class Writer:
                 self._found.clear()
         else:
             self._found = None
-        del self._log[:]
+        self._log.clear()  # clear(), not del [:]: no slice object on MicroPython
         return self
 
     def count(self):
@@ -458,14 +460,14 @@ class Writer:
                 _f.table_add(self.buf, self.pos, p, found, self._log, wire)
 
     def _begin(self):
-        del self._log[:]
+        self._log.clear()
 
     def _undo(self, p, n):
         self.pos, self._n = p, n
         if self._found is not None:
             for k in self._log:
                 del self._found[k]
-        del self._log[:]
+        self._log.clear()
 
     def _room(self, k):
         if self.pos + k > self.max_size:
@@ -508,7 +510,10 @@ class Writer:
             target = _to_wire(d[3])
         elif t == TYPE_NSEC:
             target = _to_wire(d[0])
-            tail = _nsec_bitmap(d[1])
+            tail = getattr(r, "_nb", None)  # the bitmap, kept on the record (immutable)
+            if tail is None:
+                tail = _nsec_bitmap(d[1])  # raises for types past window 0
+                r._nb = tail
         else:
             rd = r.rdata()
             if len(rd) > 0xFFFF:
@@ -563,7 +568,7 @@ class Writer:
     def packet(self):
         c = self.counts
         struct.pack_into(">HHHHHH", self.buf, 0, self.id, self.flags, c[0], c[1], c[2], c[3])
-        return bytes(memoryview(self.buf)[: self.pos])  # one copy, not two
+        return bytes(self._mv[: self.pos])  # one copy, not two
 
 
 def encode(msg, max_size=MAX_PAYLOAD):
