@@ -141,6 +141,7 @@ class ResponderPart:
         self._mc = []  # _send_multicast: the records going out now
         self._adds = []  # _additionals: its result
         self._spare = None  # an emptied list to be the next _pending
+        self._qf = {}  # question name (str) -> folded: queriers ask the same few names
         self.limiter = prober.ConflictLimiter()
         self._last_mc = {}  # record key -> time we last multicast it (s6 rate limit, s5.4)
         self._pending = []  # delayed multicast answers (s6 shared-record delay, rate limit)
@@ -649,7 +650,7 @@ class ResponderPart:
         t = q.type
         if q.cls & 0x7FFF not in (C_IN, T_ANY):
             return None
-        f = _fold(q.name)  # not kept on the question: that would grow its attributes
+        f = self._qfold(q.name)
         owner = None
         found = False
         for g in self._groups():
@@ -670,6 +671,18 @@ class ResponderPart:
                     if not dup:
                         out.append(r)
         return None if found or t == T_ANY else owner
+
+    def _qfold(self, name):
+        # The folded question name from a small table (a decoded question is new
+        # each time; folding it, or keeping the fold on it, allocates per query).
+        qf = self._qf
+        f = qf.get(name)
+        if f is None:
+            f = _fold(name)
+            if len(qf) >= 16:
+                qf.clear()
+            qf[name] = f
+        return f
 
     def _nsec(self, g, name):
         # Kept on the group until its owners change (the dict is replaced on every
@@ -793,7 +806,7 @@ class ResponderPart:
             for r in recs:
                 qu = False
                 for q in questions:
-                    if q.unicast and _rf(q) == _rf(r):
+                    if q.unicast and self._qfold(q.name) == _rf(r):
                         qu = True
                         break
                 if qu:
