@@ -106,6 +106,17 @@ def _df(r):
     return f
 
 
+def _legacy(r):
+    # s6.7: the copy for a legacy querier (TTL at most 10 s, no cache-flush bit),
+    # made once per record: our records are replaced, never changed, on a rebuild.
+    c = getattr(r, "_lg", None)
+    if c is None:
+        c = wire.Record(r.name, r.type, r.data, ttl=min(r.ttl, TTL_LEGACY_MAX),
+                        cache_flush=False)
+        r._lg = c
+    return c
+
+
 def _rec(name, type_, data, ttl, unique):
     return wire.Record(name, type_, data, ttl=ttl, cache_flush=unique)
 
@@ -912,12 +923,8 @@ class ResponderPart:
 
     def _send_legacy(self, questions, recs, src, qid):
         # s6.7: id and questions echoed, TTL at most 10 s, no cache-flush bit.
-        def cap(r):
-            return wire.Record(r.name, r.type, r.data, ttl=min(r.ttl, TTL_LEGACY_MAX),
-                               cache_flush=False)
-
-        ans = [cap(r) for r in recs]
-        adds = [cap(r) for r in self._additionals(recs)]
+        ans = [_legacy(r) for r in recs]
+        adds = [_legacy(r) for r in self._additionals(recs)]
         self._send_response(ans, adds, src, qid, questions)
 
     def _send_response(self, answers, additionals, dest, qid=0, questions=()):
@@ -962,7 +969,8 @@ class ResponderPart:
         # The engine's Writer, reset (reused buffers; packet() copies).
         w = self.eng.writer(qid, FLAGS_RESPONSE, mp)
         for q in questions:
-            w.add_question(wire.Question(q.name, q.type, cls=q.cls & 0x7FFF))
+            # echoed without the QU bit (the Writer masks the class to 15 bits)
+            w.add_question(wire.Question(q.name, q.type, cls=q.cls & 0x7FFF) if q.unicast else q)
         return w
 
 
