@@ -80,11 +80,11 @@ class Rig:
         self.now = until
         eng.tick(until)
 
-    def answer(self, pkt):
+    def answer(self, pkt, src=PEER):
         # feed, then run the timers until the response is out; 2 s apart so the
         # once-per-second multicast rate limit (RFC 6762 s6) never suppresses it
         self.now += 2000
-        self.eng.feed(pkt, PEER, self.now)
+        self.eng.feed(pkt, src, self.now)
         self.run(self.now + 200)
         out = self.eng.take_output()
         if not out:
@@ -146,6 +146,8 @@ def main():
         ("driver read + feed, packet not for us", measure(drv_drop)),
         ("feed + answer, A query for our hostname", measure(lambda: rig.answer(mine_a))),
         ("feed + answer, PTR browse query", measure(lambda: rig.answer(browse))),
+        ("feed + answer, legacy A query (port 40000)",
+         measure(lambda: rig.answer(mine_a, ("10.0.0.9", 40000)))),
         ("Writer(0, 0x8400, 1460) created", measure(lambda: wire.Writer(0, 0x8400, 1460))),
     ]
     if eng.dropped - dropped0 < 12:
