@@ -72,19 +72,21 @@ def check_netns():
 
 # ------------------------------------------------------- interface addresses
 class Iface:
-    """One local address: ip (text), prefix length, interface index (0 = unknown)."""
+    """One local address: ip (text), prefix length, interface index (0 = unknown),
+    interface name (None = unknown; "veth0" from /proc, "sta"/"ap" on a board)."""
 
-    def __init__(self, ip, prefix=None, index=0):
+    def __init__(self, ip, prefix=None, index=0, name=None):
         self.ip = _addr.normalize(ip)
         self.v6 = ":" in self.ip
         if prefix is None:
             prefix = 64 if self.v6 else 24
         self.prefix = prefix
         self.index = index
+        self.name = name
         self.packed = _addr.aton(self.ip)
 
     def __repr__(self):
-        return "Iface(%r, %d, %d)" % (self.ip, self.prefix, self.index)
+        return "Iface(%r, %d, %d, %r)" % (self.ip, self.prefix, self.index, self.name)
 
 
 def _prefix_from_mask(mask):
@@ -129,7 +131,7 @@ def _linux_ifaces_v6(want_index=None):
         idx = int(f[1], 16)
         if want_index is not None and idx != want_index:
             continue
-        out.append((Iface(text, int(f[2], 16), idx), f[5]))
+        out.append((Iface(text, int(f[2], 16), idx, f[5]), f[5]))
     return out
 
 
@@ -163,7 +165,7 @@ def _linux_ifaces_v4():
                 while m:
                     n += m & 1
                     m >>= 1
-                out.append((Iface(ip, n, _ifindex(name)), name))
+                out.append((Iface(ip, n, _ifindex(name), name), name))
                 break
     return out
 
@@ -208,12 +210,18 @@ def host_ifaces(interface=None):
     return got
 
 
-def device_ifaces():
-    """The station (or access point) address of a MicroPython board."""
+# network.WLAN has no interface name of its own: the board's two WLAN interfaces are
+# reported as "sta" (station, network.STA_IF) and "ap" (access point, network.AP_IF).
+WLAN_NAMES = (("STA_IF", "sta"), ("AP_IF", "ap"))
+
+
+def device_ifaces(every=False):
+    """The station (or access point) address of a MicroPython board (every=True:
+    each active WLAN interface's)."""
     import network
 
     out = []
-    for kind in ("STA_IF", "AP_IF"):
+    for kind, name in WLAN_NAMES:
         k = getattr(network, kind, None)
         if k is None:
             continue
@@ -229,8 +237,9 @@ def device_ifaces():
         except OSError:
             continue
         if ip and ip != "0.0.0.0":
-            out.append(Iface(ip, _prefix_from_mask(mask)))
-            break
+            out.append(Iface(ip, _prefix_from_mask(mask), 0, name))
+            if not every:
+                break
     return out
 
 
@@ -241,10 +250,20 @@ def platform_ifaces(interface=None):
 
 
 def _complete(ifaces):
-    # Caller-given addresses: find prefix and interface index from the platform.
-    if _LWIP:
-        return ifaces
+    # Caller-given addresses: find prefix, interface index and name from the platform
+    # (/proc on Linux, network.WLAN on a board; an address it does not know stays as is).
     known = {}
+    if _LWIP:
+        try:
+            for i in device_ifaces(True):
+                known[i.ip] = i
+        except (ImportError, OSError):
+            pass
+        for i in ifaces:
+            k = known.get(i.ip)
+            if k is not None:
+                i.name = k.name
+        return ifaces
     for i, _ in _linux_ifaces_v4() + _linux_ifaces_v6():
         known[i.ip] = i
     out = []
@@ -252,6 +271,27 @@ def _complete(ifaces):
         k = known.get(i.ip)
         out.append(k if k is not None else i)
     return out
+
+
+def link_names(ifaces, index6=0):
+    """What recv reports as the interface for the IPv4 and the IPv6 socket: the name
+    of the interface each family's address is on; where the platform does not know a
+    name, the name of the other family's interface, else the (first) IPv4 address
+    (IPv6 address without any IPv4 one). One link gives one value for both families."""
+    i4 = None
+    i6 = None
+    for i in ifaces:
+        if i.v6:
+            if i6 is None or (index6 and i.index == index6 and i6.index != index6):
+                i6 = i
+        elif i4 is None:
+            i4 = i
+    n4 = i4.name if i4 is not None else None
+    n6 = i6.name if i6 is not None else None
+    if n4 is None and n6 is None:
+        first = i4 if i4 is not None else i6
+        n4 = n6 = first.ip if first is not None else None
+    return (n4 or n6, n6 or n4)
 
 
 # ---------------------------------------------------------------- sockaddrs
@@ -322,6 +362,7 @@ class Sockets:
             self.v6 = self._open6()
         self.addrs = [i.ip for i in ifaces if (i.v6 and self.v6) or (not i.v6 and self.v4)]
         self._own = set(self.addrs)
+        self._where = link_names(ifaces, self.index6)
         self._g4 = _sockaddr(GROUP4, port) if self.v4 else None
         self._g6 = _sockaddr(GROUP6, port, self.index6) if self.v6 else None
 
@@ -403,15 +444,13 @@ class Sockets:
         return list(self._socks)
 
     def where(self, sock):
-        """What recv reports as src[2] for a socket: the interface name when the
-        caller chose one by name, else the interface address of that family."""
+        """What recv reports as src[2] for a socket: the interface name given as
+        `interface=`, else the platform's name for the interface the socket is joined
+        on ("veth0" from /proc on Linux, "sta"/"ap" on a board), else the IPv4
+        address (see link_names). The same for both families of one link."""
         if self.interface is not None:
             return self.interface
-        v6 = sock is not None and sock is self.v6
-        for i in self.ifaces:
-            if i.v6 == v6:
-                return i.ip
-        return None
+        return self._where[1 if (sock is not None and sock is self.v6) else 0]
 
     def recv(self, sock, buf):
         """Read one datagram into buf: (n, (ip, port, interface)), or (0, None) when
@@ -454,6 +493,7 @@ class Sockets:
                 self.ifaces = new
                 self.addrs = [i.ip for i in new if (i.v6 and self.v6) or (not i.v6 and self.v4)]
                 self._own = set(self.addrs)
+                self._where = link_names(new, self.index6)
         for s, join in ((self.v4, self._join4), (self.v6, self._join6)):
             if s is None:
                 continue

@@ -125,9 +125,10 @@ def test_recv_decodes_source_and_eagain(fake):
     buf = bytearray(100)
     v4.inbox.append((b"abc", ("10.77.0.9", 5353)))
     v6.inbox.append((b"de", ("fe80::9%veth0", 5353, 0, 7)))
-    # src = (ip, port, interface): the address of the socket's interface when no name was given
-    assert s.recv(v4, buf) == (3, ("10.77.0.9", 5353, "10.77.0.5")) and buf[:3] == b"abc"
-    assert s.recv(v6, buf) == (2, ("fe80::9", 5353, "fd77::5"))
+    # src = (ip, port, interface): the platform's name of the link (/proc), the same
+    # for both families when no name was given
+    assert s.recv(v4, buf) == (3, ("10.77.0.9", 5353, "veth0")) and buf[:3] == b"abc"
+    assert s.recv(v6, buf) == (2, ("fe80::9", 5353, "veth0"))
     assert s.recv(v4, buf) == (0, None)
 
 
@@ -295,3 +296,122 @@ def test_device_address_older_ifconfig(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "network", types.SimpleNamespace(STA_IF=0, WLAN=WLAN))
     monkeypatch.setattr(net, "_LWIP", True)
     assert [(i.ip, i.prefix) for i in net.platform_ifaces()] == [("10.1.2.3", 24)]
+
+
+# ------------------------------------------------ interface reported in src[2]
+TWO_IFACES = {
+    "/proc/net/if_inet6": "fd770000000000000000000000000005 07 40 00 80 veth0\n"
+                          "fe800000000000000000000000000005 07 40 20 80 veth0\n"
+                          "fd780000000000000000000000000005 08 40 00 80 veth1\n"
+                          "fe800000000000000000000000000006 08 40 20 80 veth1\n"
+                          "00000000000000000000000000000001 01 80 10 80 lo\n",
+    "/proc/net/fib_trie": "Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 10.77.0.0\n        /24 link UNICAST\n"
+                          "     |-- 10.77.0.5\n        /32 host LOCAL\n"
+                          "     |-- 10.78.0.0\n        /24 link UNICAST\n"
+                          "     |-- 10.78.0.5\n        /32 host LOCAL\n"
+                          "     |-- 127.0.0.1\n        /32 host LOCAL\n",
+    "/proc/net/route": "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+                       "veth0\t00004D0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+                       "veth1\t00004E0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n",
+}
+
+
+def _srcs(s):
+    """(interface of an IPv4 datagram, interface of an IPv6 one) as recv reports them."""
+    buf = bytearray(64)
+    out = []
+    for sock, a in ((s.v4, ("10.77.0.9", 5353)), (s.v6, ("fe80::9%x", 5353, 0, 7))):
+        if sock is None:
+            out.append(None)
+            continue
+        sock.inbox.append((b"x", a))
+        out.append(s.recv(sock, buf)[1][2])
+    return tuple(out)
+
+
+def test_interface_is_the_same_for_both_families(fake):
+    # One dual-stack link: an IPv4 and an IPv6 datagram name the same interface, whether
+    # the addresses come from the platform or from the caller (looked up in /proc).
+    assert _srcs(net.Sockets()) == ("veth0", "veth0")
+    assert _srcs(net.Sockets(["10.77.0.5", "fd77::5"])) == ("veth0", "veth0")
+    assert _srcs(net.Sockets(["fd77::5", "10.77.0.5"])) == ("veth0", "veth0")
+    assert _srcs(net.Sockets(["10.77.0.5"], ipv6=False)) == ("veth0", None)
+    assert _srcs(net.Sockets(["fd77::5"])) == (None, "veth0")
+
+
+def test_interface_given_by_the_caller_wins(fake):
+    assert _srcs(net.Sockets(["10.77.0.5", "fd77::5"], interface="lan")) == ("lan", "lan")
+    assert _srcs(net.Sockets(interface="veth0")) == ("veth0", "veth0")
+
+
+def test_interface_falls_back_to_the_ipv4_address(fake, monkeypatch):
+    # A platform without /proc (or addresses it does not list): the IPv4 address for
+    # both families; the IPv6 address when there is no IPv4 one.
+    monkeypatch.setattr(net, "_read", lambda p: "")
+    assert _srcs(net.Sockets(["fd77::5", "10.77.0.5"])) == ("10.77.0.5", "10.77.0.5")
+    assert _srcs(net.Sockets(["fd77::5"])) == (None, "fd77::5")
+    # one family's name known, the other's not: the known name for both
+    i4, i6 = net.Iface("10.77.0.5"), net.Iface("fd77::5", name="eth0")
+    assert net.link_names([i4, i6]) == ("eth0", "eth0")
+
+
+def test_two_interfaces_each_report_their_own(fake, monkeypatch):
+    monkeypatch.setattr(net, "_read", lambda p: TWO_IFACES.get(p, ""))
+    monkeypatch.setattr(net.socket, "if_nametoindex", {"veth0": 7, "veth1": 8}.get)
+    a = net.Sockets(["10.77.0.5", "fd77::5"])
+    b = net.Sockets(["10.78.0.5", "fd78::5"])
+    assert _srcs(a) == ("veth0", "veth0")
+    assert _srcs(b) == ("veth1", "veth1")
+    assert b.index6 == 8
+    # chosen by name: that interface's addresses, and its name
+    c = net.Sockets(interface="veth1")
+    assert c.addrs == ["10.78.0.5", "fd78::5"] and _srcs(c) == ("veth1", "veth1")
+    # no choice: the first interface
+    assert _srcs(net.Sockets()) == ("veth0", "veth0")
+    # IPv4 on one and IPv6 on the other: each socket names its own link
+    d = net.Sockets(["10.77.0.5", "fd78::5"])
+    assert d.index6 == 8 and _srcs(d) == ("veth0", "veth1")
+
+
+class _WLAN:
+    up = (0,)  # kinds that are active and connected
+
+    def __init__(self, kind):
+        self.kind = kind
+
+    def active(self):
+        return self.kind in self.up
+
+    def isconnected(self):
+        return self.kind in self.up
+
+    def ipconfig(self, what):
+        return (("192.168.1.77", "255.255.255.0"), ("192.168.4.1", "255.255.255.0"))[self.kind]
+
+
+def test_interface_on_an_esp32_like_board(fake, monkeypatch):
+    # lwIP port: addresses and the interface name from network.WLAN ("sta" / "ap");
+    # /proc is never read there.
+    def no_proc(p):
+        raise AssertionError("read %s on the esp32 path" % p)
+
+    monkeypatch.setattr(net, "_read", no_proc)
+    monkeypatch.setattr(net, "_LWIP", True)
+    monkeypatch.setitem(__import__("sys").modules, "network",
+                        types.SimpleNamespace(STA_IF=0, AP_IF=1, WLAN=_WLAN))
+    monkeypatch.setattr(_WLAN, "up", (0,))
+    s = net.Sockets()
+    assert s.addrs == ["192.168.1.77"] and s.v6 is None
+    assert _srcs(s) == ("sta", None)
+    assert _srcs(net.Sockets(["192.168.1.77"])) == ("sta", None)
+    assert _srcs(net.Sockets(["192.168.1.77"], interface="wifi")) == ("wifi", None)
+    # an address the board does not have: the address itself
+    assert _srcs(net.Sockets(["10.9.9.9"])) == ("10.9.9.9", None)
+    # access point only
+    monkeypatch.setattr(_WLAN, "up", (1,))
+    s = net.Sockets()
+    assert s.addrs == ["192.168.4.1"] and _srcs(s) == ("ap", None)
+    # after a reconnect rejoin re-reads the board: the name follows
+    monkeypatch.setattr(_WLAN, "up", (0,))
+    s.rejoin()
+    assert s.addrs == ["192.168.1.77"] and _srcs(s) == ("sta", None)
