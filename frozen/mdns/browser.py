@@ -173,6 +173,10 @@ class BrowserPart:
     _why = "expired"
 
     def _track(self, name, now, ptr_key):
+        if not _names.split(name):
+            # RFC 6763 s4.1: a browse PTR names <Instance>.<Service>.<Domain>; one to
+            # the root names no instance (a peer's bug): nothing to track
+            return None
         k = _names.fold(name)
         if k in self._inst:
             self._inst[k].ptr_key = ptr_key
