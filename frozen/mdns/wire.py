@@ -265,6 +265,8 @@ def _what(t, name):
 
 
 def _name(w, cache):
+    if cache is None:
+        return names.from_wire(w)
     n = cache.get(w)
     if n is None:
         n = names.from_wire(w)
@@ -348,7 +350,7 @@ def decode(buf):
 def _decode(buf, offs, qd, end_an, end_ns, total):
     _f.walk(buf, offs)
     msg = Message(_u16(buf, 0), _u16(buf, 2))
-    cache = {}  # wire name -> str, names repeat within a packet
+    cache = {} if total > 1 else None  # wire name -> str, names repeat within a packet
     for i in range(total):
         w, e = _f.read_name(buf, offs[i])
         name = _name(w, cache)
