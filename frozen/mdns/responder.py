@@ -19,6 +19,8 @@ RATE_LIMIT = 1000  # s6: a record is multicast at most once per second ...
 RATE_LIMIT_PROBE = 250  # ... except in defence against a probe (250 ms)
 SHARED_DELAY = (20, 120)  # s6: random delay before answering with shared records
 TC_WAIT = (400, 500)  # s7.2: wait for the rest of the known answers
+TC_KEEP = 64  # s7.2: questions + known answers kept per waiting querier; more: answer now
+TC_SOURCES = 16  # s7.2: queriers waited for at once; another one is answered at once
 SERVICES_META = "_services._dns-sd._udp.local"  # RFC 6763 s9
 
 T_A = wire.TYPE_A
@@ -614,9 +616,8 @@ class ResponderPart:
         ent = self._tc.get(src)
         if ent is not None:
             # s7.2: more known answers (and maybe questions) from the same querier.
-            ent[0] = list(ent[0]) + list(msg.questions)
-            ent[1] = list(ent[1]) + list(msg.answers)
-            if msg.truncated:
+            self._tc_keep(ent, msg)
+            if msg.truncated and len(ent[0]) + len(ent[1]) <= TC_KEEP:
                 ent[2] = now + self.eng.rand(TC_WAIT[0], TC_WAIT[1])
             else:
                 del self._tc[src]
@@ -624,11 +625,43 @@ class ResponderPart:
             return
         if not msg.questions:
             return
-        if msg.truncated:
-            self._tc[src] = [list(msg.questions), list(msg.answers),
-                             now + self.eng.rand(TC_WAIT[0], TC_WAIT[1])]
+        if msg.truncated and len(self._tc) < TC_SOURCES:
+            ent = [[], [], now + self.eng.rand(TC_WAIT[0], TC_WAIT[1])]
+            self._tc_keep(ent, msg)
+            if ent[0]:
+                self._tc[src] = ent
             return
         self._answer(msg.questions, msg.answers, src, 0, False, bool(msg.authorities), now)
+
+    def _tc_keep(self, ent, msg):
+        # s7.2: what a truncated query adds to the querier's entry. Only questions
+        # and known answers naming one of our records can change our answer
+        # (_lookup, s7.1 suppression, _known_cancel), so only those are kept, each
+        # once: a querier sending truncated packets without end, or naming other
+        # hosts' records, cannot grow the entry (past TC_KEEP it is answered).
+        qs = ent[0]
+        for q in msg.questions:
+            if self._ours(self._qfold(q.name)) and q not in qs:
+                qs.append(q)
+        known = ent[1]
+        for r in msg.answers:
+            if not self._ours(_rf(r)):
+                continue
+            k = _key(r)
+            for i in range(len(known)):
+                if _key(known[i]) == k:
+                    if r.ttl > known[i].ttl:
+                        known[i] = r
+                    break
+            else:
+                known.append(r)
+
+    def _ours(self, f):
+        for g in self._groups():
+            for r in g.recs:
+                if _rf(r) == f:
+                    return True
+        return False
 
     def _probe_seen(self, msg, now):
         # s8.2: another host probes a name we are probing: compare proposals.

@@ -19,7 +19,7 @@ from mdns.browser import BrowserPart
 from mdns.engine import Engine, Event
 from mdns.fleet import OFFER_TYPE, agent as agentmod
 from mdns.host.fleet_flash import SimFlash, make_image
-from mdns.responder import ResponderPart
+from mdns.responder import TC_KEEP, TC_SOURCES, ResponderPart
 from mdns.service import Service
 from mdns.wire import (
     FLAG_AA, FLAG_QR, FLAG_TC, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_NSEC, TYPE_PTR, TYPE_SRV, TYPE_TXT,
@@ -363,7 +363,7 @@ class Rig:
         assert sizes["responder.askers"] <= n_own
         assert sizes["responder.defend"] <= n_own
         assert sizes["responder.last_mc"] <= 2 * n_own + 8
-        assert sizes["responder.tc"] <= 64
+        assert sizes["responder.tc"] <= TC_SOURCES
         assert sizes["responder.services"] == 1 + (self.agent is not None)
         assert sizes["limiter"] <= 16
         # the querier asks for what its clients want: bounded by the cache and clients
@@ -595,3 +595,68 @@ def test_browse_ptr_to_the_root_is_ignored():
               Record("cam.local", TYPE_A, "10.0.0.7", 120, True))
     rig.run_for(1000)
     assert [i["instance"] for i in rig.browser.instances()] == ["Cam"]
+
+
+def _tc_query(qname, known, qtype=TYPE_PTR):
+    return wire.encode(Message(0, FLAG_TC, [Question(qname, qtype)], known), 9000)[0]
+
+
+def _tc_size(resp):
+    return sum(len(e[0]) + len(e[1]) for e in resp._tc.values())
+
+
+def test_truncated_queries_without_end_stay_bounded():
+    # s7.2: after a TC query we wait 400-500 ms for more known answers; a querier
+    # that keeps sending truncated packets (each with new known answers) made the
+    # waiting list grow without end (questions and answers appended per packet)
+    rig = Rig(agent=False)
+    rig.run_for(3000)  # announced
+    src = ("10.0.0.9", 5353)
+    peak = 0
+    for i in range(600):  # one every 100 ms for a minute
+        known = [Record("n%d-%d._http._tcp.local" % (i, j), TYPE_PTR, "x%d.local" % j, 4500) for j in range(20)]
+        known.append(Record(HOST, TYPE_A, "10.1.%d.%d" % (i // 256, i % 256), 120, True))
+        rig.eng.feed(_tc_query("n%d.local" % i, known), src, rig.now)
+        rig.tick(rig.now + 100)
+        peak = max(peak, _tc_size(rig.resp))
+    assert peak <= TC_KEEP, peak
+
+
+def test_truncated_queries_from_many_sources_stay_bounded():
+    rig = Rig(agent=False)
+    rig.run_for(3000)
+    peak = 0
+    for i in range(2000):  # 2000 queriers within the 400 ms wait
+        src = ("10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255), 5353)
+        rig.eng.feed(_tc_query("_http._tcp.local", [Record("a._http._tcp.local", TYPE_PTR, "b.local", 4500)]),
+                     src, rig.now)
+        peak = max(peak, len(rig.resp._tc))
+    rig.drain()
+    assert peak <= TC_SOURCES, peak
+    rig.tick(rig.now + 600)
+    assert not rig.resp._tc
+
+
+def test_truncated_query_known_answers_still_suppress():
+    # the fix must keep s7.2 + s7.1: a known answer in the second packet suppresses ours
+    rig = Rig(agent=False)
+    rig.run_for(3000)
+    src = ("10.0.0.9", 5353)
+    mine = Record("_http._tcp.local", TYPE_PTR, "Kitchen Cam._http._tcp.local", 4500)
+    rig.eng.feed(_tc_query("_http._tcp.local", [Record("o%d._http._tcp.local" % j, TYPE_PTR, "Other._http._tcp.local", 4500) for j in range(3)]), src, rig.now)
+    rig.eng.feed(wire.encode(Message(0, 0, [], [mine]))[0], src, rig.now + 10)
+    out = []
+    for t in range(rig.now + 20, rig.now + 1500, 20):
+        rig.eng.tick(t)
+        out.extend(wire.decode(d) for d, dest in rig.eng.take_output())
+    rig.now = t
+    assert not any(r.type == TYPE_PTR and r.name == "_http._tcp.local" for m in out for r in m.answers), out
+    # without the known answer, the same exchange is answered
+    rig.eng.feed(_tc_query("_http._tcp.local", []), ("10.0.0.8", 5353), rig.now)
+    rig.eng.feed(wire.encode(Message(0, 0, [], [Record("z._http._tcp.local", TYPE_PTR, "q.local", 4500)]))[0],
+                 ("10.0.0.8", 5353), rig.now + 10)
+    out = []
+    for t in range(rig.now + 20, rig.now + 1500, 20):
+        rig.eng.tick(t)
+        out.extend(wire.decode(d) for d, dest in rig.eng.take_output())
+    assert any(r.type == TYPE_PTR and r.name == "_http._tcp.local" for m in out for r in m.answers), out
