@@ -21,6 +21,7 @@ SHARED_DELAY = (20, 120)  # s6: random delay before answering with shared record
 TC_WAIT = (400, 500)  # s7.2: wait for the rest of the known answers
 TC_KEEP = 64  # s7.2: questions + known answers kept per waiting querier; more: answer now
 TC_SOURCES = 16  # s7.2: queriers waited for at once; another one is answered at once
+ASKERS_MAX = 8  # s7.1: queriers tracked per delayed answer; past this it is never cancelled
 SERVICES_META = "_services._dns-sd._udp.local"  # RFC 6763 s9
 
 T_A = wire.TYPE_A
@@ -880,7 +881,12 @@ class ResponderPart:
                 who = self._askers.get(k)
                 if who is None:
                     who = self._askers[k] = set()
-                who.add(src)
+                if len(who) < ASKERS_MAX or src in who:
+                    who.add(src)
+                else:
+                    # a flood of queriers: tracking each would grow without bound;
+                    # None (never discarded) keeps the answer from being cancelled
+                    who.add(None)
         if shared and not probe:
             # s6: shared answers wait 20-120 ms; later queries join the same packet.
             for r in multi:

@@ -19,7 +19,7 @@ from mdns.browser import BrowserPart
 from mdns.engine import Engine, Event
 from mdns.fleet import OFFER_TYPE, agent as agentmod
 from mdns.host.fleet_flash import SimFlash, make_image
-from mdns.responder import TC_KEEP, TC_SOURCES, ResponderPart
+from mdns.responder import ASKERS_MAX, TC_KEEP, TC_SOURCES, ResponderPart
 from mdns.service import Service
 from mdns.wire import (
     FLAG_AA, FLAG_QR, FLAG_TC, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_NSEC, TYPE_PTR, TYPE_SRV, TYPE_TXT,
@@ -660,3 +660,44 @@ def test_truncated_query_known_answers_still_suppress():
         rig.eng.tick(t)
         out.extend(wire.decode(d) for d, dest in rig.eng.take_output())
     assert any(r.type == TYPE_PTR and r.name == "_http._tcp.local" for m in out for r in m.answers), out
+
+
+def test_many_queriers_waiting_for_a_delayed_answer_stay_bounded():
+    # s7.1: the responder notes who waits for a delayed shared answer (a known answer
+    # from each cancels it); a burst of queriers from many addresses grew that set
+    # per source. Past ASKERS_MAX it stops tracking and the answer is never cancelled.
+    rig = Rig(agent=False)
+    rig.run_for(3000)
+    q = wire.encode(Message(0, 0, [Question("_http._tcp.local", TYPE_PTR)]))[0]
+    mine = Record("_http._tcp.local", TYPE_PTR, "Kitchen Cam._http._tcp.local", 4500)
+    kq = wire.encode(Message(0, 0, [Question("_http._tcp.local", TYPE_PTR)], [mine]))[0]
+    for i in range(1000):
+        rig.eng.feed(q, ("10.1.%d.%d" % (i >> 8, i & 255), 5353), rig.now)
+    assert max(len(v) for v in rig.resp._askers.values()) <= ASKERS_MAX + 1
+    # the first queriers all hold it now: the others still wait, so it goes out
+    for i in range(ASKERS_MAX):
+        rig.eng.feed(kq, ("10.1.0.%d" % i, 5353), rig.now)
+    out = []
+    for t in range(rig.now, rig.now + 200, 5):
+        rig.eng.tick(t)
+        out.extend(wire.decode(d) for d, dest in rig.eng.take_output())
+    assert any(r.name == "_http._tcp.local" and r.type == TYPE_PTR for m in out for r in m.answers)
+    assert not rig.resp._askers
+
+
+def test_few_queriers_holding_the_answer_still_cancel_it():
+    rig = Rig(agent=False)
+    rig.run_for(3000)
+    q = wire.encode(Message(0, 0, [Question("_http._tcp.local", TYPE_PTR)]))[0]
+    mine = Record("_http._tcp.local", TYPE_PTR, "Kitchen Cam._http._tcp.local", 4500)
+    kq = wire.encode(Message(0, 0, [Question("_http._tcp.local", TYPE_PTR)], [mine]))[0]
+    srcs = [("10.1.0.%d" % i, 5353) for i in range(ASKERS_MAX)]
+    for s in srcs:
+        rig.eng.feed(q, s, rig.now)
+    for s in srcs:
+        rig.eng.feed(kq, s, rig.now)
+    out = []
+    for t in range(rig.now, rig.now + 200, 5):
+        rig.eng.tick(t)
+        out.extend(wire.decode(d) for d, dest in rig.eng.take_output())
+    assert not any(r.name == "_http._tcp.local" and r.type == TYPE_PTR for m in out for r in m.answers)
