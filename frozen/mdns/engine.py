@@ -99,13 +99,19 @@ class Engine:
         for p in self.parts:
             h = getattr(p, "on_response" if resp else "on_query", None)
             if h is not None:
-                h(msg, src, now)
+                try:
+                    h(msg, src, now)
+                except Exception as e:  # one faulty part must not starve the others
+                    self.emit(Event("error", error=e, part=p))
 
     def tick(self, now):
         for p in self.parts:
             t = getattr(p, "tick", None)
             if t is not None:
-                t(now)
+                try:
+                    t(now)
+                except Exception as e:
+                    self.emit(Event("error", error=e, part=p))
 
     def next_deadline(self):
         best = None

@@ -701,3 +701,41 @@ def test_few_queriers_holding_the_answer_still_cancel_it():
         rig.eng.tick(t)
         out.extend(wire.decode(d) for d, dest in rig.eng.take_output())
     assert not any(r.name == "_http._tcp.local" and r.type == TYPE_PTR for m in out for r in m.answers)
+
+
+def test_a_raising_part_does_not_starve_the_parts_after_it():
+    from mdns.engine import Engine
+    from mdns import wire as _w
+
+    class Bad:
+        def names(self):
+            return None
+
+        def on_query(self, msg, src, now):
+            raise KeyError("boom")
+
+        def tick(self, now):
+            raise RuntimeError("tick boom")
+
+    class Good:
+        def __init__(self):
+            self.seen = self.ticks = 0
+
+        def names(self):
+            return None
+
+        def on_query(self, msg, src, now):
+            self.seen += 1
+
+        def tick(self, now):
+            self.ticks += 1
+
+    eng = Engine()
+    eng.attach(Bad())
+    good = eng.attach(Good())
+    q = _w.encode(_w.Message(questions=[_w.Question("x.local", _w.TYPE_A)]))[0]
+    eng.feed(q, ("10.0.0.2", 5353), 0)
+    eng.tick(1)
+    assert (good.seen, good.ticks) == (1, 1)
+    errs = [e for e in eng.take_events() if e.kind == "error"]
+    assert [type(e.error) for e in errs] == [KeyError, RuntimeError]
