@@ -455,13 +455,6 @@ class Browser(sync.Loop):
             self.net.close()
             self.driver = None
 
-    def __enter__(self):
-        self._open()
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     async def start(self):
         self._open()
         if self._aio is None and self._own:

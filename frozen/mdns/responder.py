@@ -1106,13 +1106,6 @@ class Responder(sync.Loop):
             self.net.close()
             self.driver = None
 
-    def __enter__(self):
-        self._open()
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     # -- asyncio driver
     async def start(self):
         self._open()

@@ -44,7 +44,7 @@ def report(e):
 
 
 class Loop:
-    """The user's-loop methods of Responder and Browser: each opens the sockets
+    """The user's-loop methods (and `with`) of Responder and Browser: each opens the sockets
     and the driver on first use (the class's own `_open()`), then delegates."""
 
     def sockets(self):
@@ -66,6 +66,14 @@ class Loop:
     def run_until(self, predicate, timeout_ms):
         self._open()
         return self.driver.run_until(predicate, timeout_ms)
+
+    # `with Responder(...) as r:` / `with Browser(...) as b:` (the class's close()).
+    def __enter__(self):
+        self._open()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 class Driver:

@@ -3,7 +3,7 @@
 Every program that opens a real mDNS socket in the interop tests calls `guard(ns)` first
 (`ns` from the command line or from $MDNS_TEST_NETNS). It compares the inode of
 /run/netns/<ns> (the namespace the testbed created) with this process's own network
-namespace. /proc/1/ns/net is deliberately not used: it cannot be read on the CI machines,
+namespace. PID 1's namespace link is deliberately not used: it cannot be read on the CI machines,
 so a guard built on it would let everything through (see docs: testbed notes).
 
 Stdlib only, no sockets: safe to import and call anywhere (dry run: `python netns_guard.py NS`).
