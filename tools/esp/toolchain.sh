@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# Builds an ESP-IDF cross toolchain (binutils, GCC with C and C++, newlib, libstdc++) from
+# source, for machines that cannot download Espressif's prebuilt one.
+#
+#   tools/esp/toolchain.sh riscv32-esp-elf        # ESP32-C3 (rv32imc_zicsr_zifencei / ilp32)
+#   tools/esp/toolchain.sh xtensa-esp32-elf       # ESP32    (needs XTENSA_OVERLAYS)
+#   tools/esp/toolchain.sh xtensa-esp32s3-elf     # ESP32-S3 (needs XTENSA_OVERLAYS)
+#
+# The names are the ones ESP-IDF's tools/cmake/toolchain-<chip>.cmake call. Each step leaves
+# a stamp, so a second run skips what is done and an interrupted one resumes at its step.
+#
+# Environment (all optional):
+#   TOOLCHAIN_DIR    where toolchains go, one folder per target
+#                    (default ${XDG_CACHE_HOME:-$HOME/.cache}/mdnsfast/toolchains: outside the
+#                    checkout, so a fresh clone or `git clean` keeps an hour of GCC build)
+#   TOOLCHAIN_DEBS   folder holding gcc-14-source, binutils-source and newlib-source .deb files;
+#                    missing ones are downloaded from Debian trixie with a private apt
+#                    directory (the machine's own apt sources are never touched)
+#   DEBIAN_MIRROR    mirror for that download (default: the one in the machine's apt sources)
+#   NEWLIB_SRC       a newlib tree to use instead of Debian's (e.g. a checkout of Espressif's
+#                    newlib-esp32, branch esp-4.3.0: the fork ESP-IDF v5.5's toolchain ships)
+#   XTENSA_OVERLAYS  a checkout of espressif/xtensa-overlays (Xtensa targets only)
+#   JOBS             parallel make jobs (default: nproc)
+set -euo pipefail
+
+TARGET=${1:-}
+case "$TARGET" in
+  riscv32-esp-elf) CHIP=; GCC_CPU="--with-arch=rv32imc_zicsr_zifencei --with-abi=ilp32" ;;
+  xtensa-esp32-elf) CHIP=esp32; GCC_CPU= ;;
+  xtensa-esp32s3-elf) CHIP=esp32s3; GCC_CPU= ;;
+  *) echo "usage: $0 riscv32-esp-elf|xtensa-esp32-elf|xtensa-esp32s3-elf" >&2; exit 2 ;;
+esac
+
+TOOLCHAIN_DIR=${TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mdnsfast/toolchains}
+PREFIX=$TOOLCHAIN_DIR/$TARGET
+WORK=$TOOLCHAIN_DIR/build/$TARGET
+SRC=$TOOLCHAIN_DIR/src
+DEBS=${TOOLCHAIN_DEBS:-$TOOLCHAIN_DIR/debs}
+JOBS=${JOBS:-$(nproc)}
+STAMPS=$WORK/stamps
+mkdir -p "$PREFIX" "$WORK" "$SRC" "$DEBS" "$STAMPS"
+export PATH=$PREFIX/bin:$PATH
+T0=$(date +%s)
+
+say() { printf '[toolchain %s +%ds] %s\n' "$TARGET" $(( $(date +%s) - T0 )) "$*"; }
+die() { say "error: $*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null 2>&1 || die "missing host program '$1' (Debian: apt-get install $2)"; }
+
+# Runs a long command with its output in a log, printing a line a minute so a reader sees it
+# move; on failure shows the log's tail and the log's path.
+run() {
+  local name=$1; shift
+  local log=$WORK/$name.log start=$(date +%s)
+  say "$name: started (log: $log)"
+  ( "$@" ) >"$log" 2>&1 &
+  local pid=$!
+  while kill -0 $pid 2>/dev/null; do
+    sleep 5
+    if (( ($(date +%s) - start) % 60 < 5 )); then
+      say "$name: $(( $(date +%s) - start ))s, $(wc -l <"$log") log lines"
+    fi
+  done
+  if ! wait $pid; then
+    tail -n 40 "$log" >&2
+    die "$name failed after $(( $(date +%s) - start ))s; full log: $log"
+  fi
+  say "$name: done in $(( $(date +%s) - start ))s"
+}
+
+step() { [ -e "$STAMPS/$1" ]; }
+done_step() { touch "$STAMPS/$1"; }
+
+for p in make gcc g++ tar xz dpkg-deb makeinfo flex bison; do
+  case $p in makeinfo) need $p texinfo ;; g++) need $p g++ ;; xz) need $p xz-utils ;; dpkg-deb) need $p dpkg ;; *) need $p $p ;; esac
+done
+for h in gmp.h mpfr.h mpc.h; do
+  [ -e /usr/include/$h ] || [ -e /usr/include/x86_64-linux-gnu/$h ] || [ -e /usr/include/aarch64-linux-gnu/$h ] \
+    || die "missing $h (Debian: apt-get install libgmp-dev libmpfr-dev libmpc-dev)"
+done
+
+# ---- sources: Debian trixie's source packages (GCC 14.2 = the major.minor of ESP-IDF v5.5's esp-14.2.0) ----
+fetch_debs() {
+  local want=() p
+  for p in gcc-14-source binutils-source newlib-source; do
+    [ -n "$NEWLIB_SRC_SET" ] && [ $p = newlib-source ] && continue
+    ls "$DEBS"/${p}_*.deb >/dev/null 2>&1 || want+=("$p")
+  done
+  [ ${#want[@]} = 0 ] && return 0
+  say "sources: downloading ${want[*]} from Debian trixie into $DEBS"
+  local mirror=${DEBIAN_MIRROR:-}
+  if [ -z "$mirror" ]; then
+    mirror=$(grep -h -o -E 'https?://[^ ]*debian/?' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
+             /etc/apt/sources.list.d/*.list 2>/dev/null | grep -v security | head -n 1 || true)
+  fi
+  [ -n "$mirror" ] || die "no Debian mirror known: set DEBIAN_MIRROR, or put ${want[*]} .deb files in $DEBS"
+  local A=$TOOLCHAIN_DIR/apt-trixie
+  mkdir -p "$A/lists/partial" "$A/cache/archives/partial"
+  echo "deb $mirror trixie main" >"$A/sources.list"
+  local opts=(-o Dir::Etc::sourcelist="$A/sources.list" -o Dir::Etc::sourceparts=- -o Dir::State::Lists="$A/lists"
+              -o Dir::Cache="$A/cache" -o APT::Sandbox::User=root)
+  apt-get "${opts[@]}" update -qq || die "apt-get update of the private trixie list failed"
+  (cd "$DEBS" && apt-get "${opts[@]}" download "${want[@]}") || die "download of ${want[*]} failed"
+}
+
+unpack() {  # unpack DEB-PACKAGE TARBALL-GLOB DIR-NAME
+  local pkg=$1 glob=$2 dir=$3 deb tb
+  [ -d "$SRC/$dir" ] && return 0
+  deb=$(ls "$DEBS"/${pkg}_*.deb 2>/dev/null | head -n 1)
+  [ -n "$deb" ] || die "source package $pkg is missing from $DEBS"
+  say "sources: unpacking $(basename "$deb")"
+  rm -rf "$SRC/.x" && mkdir -p "$SRC/.x" && dpkg-deb -x "$deb" "$SRC/.x"
+  tb=$(find "$SRC/.x" -name "$glob" | head -n 1)
+  [ -n "$tb" ] || die "$deb holds no $glob"
+  rm -rf "$SRC/.t" && mkdir -p "$SRC/.t" && tar -xf "$tb" -C "$SRC/.t"
+  mv "$SRC/.t"/* "$SRC/$dir" && rm -rf "$SRC/.x" "$SRC/.t"
+}
+
+NEWLIB_SRC_SET=${NEWLIB_SRC:-}
+if ! step sources; then
+  fetch_debs
+  unpack gcc-14-source 'gcc-*.tar.*' gcc
+  unpack binutils-source 'binutils-*.tar.*' binutils
+  [ -n "$NEWLIB_SRC_SET" ] || unpack newlib-source 'newlib-*.tar.*' newlib
+  done_step sources
+fi
+NEWLIB_SRC=${NEWLIB_SRC:-$SRC/newlib}
+[ -e "$NEWLIB_SRC/newlib/libc/include/stdio.h" ] || die "NEWLIB_SRC=$NEWLIB_SRC is not a newlib tree"
+say "sources: gcc $(cat "$SRC/gcc/gcc/BASE-VER"), binutils $(sed -n 's/^ *VERSION=//p' "$SRC/binutils/bfd/version.m4" 2>/dev/null || grep -o 'BFD_VERSION_STRING.*' "$SRC/binutils/bfd/version.h" | head -1), newlib from $NEWLIB_SRC"
+
+# ---- Xtensa: the chip's core description replaces the generic one (one toolchain per chip) ----
+GCC_S=$SRC/gcc BIN_S=$SRC/binutils NL_S=$NEWLIB_SRC
+if [ -n "$CHIP" ]; then
+  OV=${XTENSA_OVERLAYS:-}
+  [ -n "$OV" ] && [ -d "$OV/xtensa_$CHIP" ] || die "set XTENSA_OVERLAYS to a checkout of espressif/xtensa-overlays (needs xtensa_$CHIP/)"
+  if ! step overlay; then
+    say "overlay: xtensa_$CHIP onto per-target copies of the sources (hard links, overlaid files replaced)"
+    rm -rf "$WORK/src" && mkdir -p "$WORK/src"
+    cp -al "$SRC/gcc" "$WORK/src/gcc"; cp -al "$SRC/binutils" "$WORK/src/binutils"; cp -al "$NEWLIB_SRC" "$WORK/src/newlib"
+    for part in gcc binutils newlib; do
+      (cd "$OV/xtensa_$CHIP/$part" && find . -type f) | while read -r f; do
+        rm -f "$WORK/src/$part/$f"; cp "$OV/xtensa_$CHIP/$part/$f" "$WORK/src/$part/$f"
+      done
+    done
+    done_step overlay
+  fi
+  GCC_S=$WORK/src/gcc BIN_S=$WORK/src/binutils NL_S=$WORK/src/newlib
+fi
+
+HOSTFLAGS="-O2 -g0"
+COMMON=(--target="$TARGET" --prefix="$PREFIX" --disable-nls --disable-werror)
+
+# ---- binutils ----
+if ! step binutils; then
+  rm -rf "$WORK/binutils" && mkdir -p "$WORK/binutils"
+  run binutils bash -c "cd '$WORK/binutils' && CFLAGS='$HOSTFLAGS' CXXFLAGS='$HOSTFLAGS' '$BIN_S/configure' ${COMMON[*]} \
+      --disable-gdb --disable-gdbserver --disable-sim --disable-gprofng --disable-libdecnumber --disable-readline \
+      --enable-plugins --with-system-zlib && make -j$JOBS && make install"
+  done_step binutils
+fi
+
+# ---- newlib's headers first, so one GCC build serves C and C++ (no second compiler pass) ----
+if ! step headers; then
+  mkdir -p "$PREFIX/$TARGET/include"
+  cp -r "$NL_S/newlib/libc/include/." "$PREFIX/$TARGET/include/"
+  done_step headers
+fi
+
+# ---- GCC: the compilers and libgcc ----
+GCC_CONF=("${COMMON[@]}" --enable-languages=c,c++ --with-newlib --with-gnu-as --with-gnu-ld
+          --disable-shared --disable-threads --disable-tls --disable-multilib --disable-lto
+          --disable-libssp --disable-libquadmath --disable-libgomp --disable-libatomic --disable-libitm
+          --disable-libsanitizer --disable-libvtv --disable-libstdcxx-pch --disable-libstdcxx-verbose
+          --enable-cxx-flags=-ffunction-sections --disable-bootstrap --with-system-zlib $GCC_CPU)
+if ! step gcc; then
+  mkdir -p "$WORK/gcc"
+  [ -e "$WORK/gcc/Makefile" ] || run gcc-configure bash -c "cd '$WORK/gcc' && CFLAGS='$HOSTFLAGS' CXXFLAGS='$HOSTFLAGS' '$GCC_S/configure' ${GCC_CONF[*]}"
+  # Debian's GCC tarball is the DFSG one (GFDL manuals stripped): genhooks then stops at
+  # s-tm-texi. The stamp only holds once the first make has built genhooks, so: let make stop
+  # there once, touch the stamp, and go on.
+  if ! (cd "$WORK/gcc" && make -j"$JOBS" all-gcc >"$WORK/gcc-pass1.log" 2>&1); then
+    if grep -q -E "s-tm-texi|No place specified to document hook" "$WORK/gcc-pass1.log"; then
+      say "gcc: DFSG tarball stopped at s-tm-texi as expected; touching the stamp and going on"
+      touch "$WORK/gcc/gcc/s-tm-texi"
+    else
+      say "gcc: first make pass failed for another reason; retrying in the logged step"
+    fi
+  fi
+  run gcc bash -c "cd '$WORK/gcc' && make -j$JOBS all-gcc && make install-gcc"
+  done_step gcc
+fi
+if ! step libgcc; then
+  run libgcc bash -c "cd '$WORK/gcc' && make -j$JOBS all-target-libgcc && make install-target-libgcc"
+  done_step libgcc
+fi
+
+# ---- newlib, configured as Espressif's crosstool-NG configs do (ESP-IDF provides syscalls,
+# heap and locks: newlib must leave them out and take retargetable locks) ----
+if ! step newlib; then
+  rm -rf "$WORK/newlib" && mkdir -p "$WORK/newlib"
+  # newlib's own sources predate GCC 14's stricter defaults (posix/sleep.c calls nanosleep undeclared).
+  NLFLAGS="-Os -ffunction-sections -fdata-sections -Wno-implicit-function-declaration -Wno-int-conversion -Wno-incompatible-pointer-types"
+  [ -n "$CHIP" ] && NLFLAGS="$NLFLAGS -mlongcalls"
+  run newlib bash -c "cd '$WORK/newlib' && CFLAGS_FOR_TARGET='$NLFLAGS' '$NL_S/configure' ${COMMON[*]} \
+      --disable-multilib --disable-newlib-supplied-syscalls --enable-newlib-reent-small \
+      --enable-newlib-retargetable-locking --enable-newlib-io-c99-formats --enable-newlib-io-long-long \
+      --enable-newlib-io-float --enable-newlib-io-pos-args --enable-newlib-nano-malloc \
+      && make -j$JOBS && make install"
+  done_step newlib
+fi
+
+# ---- libstdc++ (ESP-IDF always builds its cxx component) ----
+if ! step libstdcxx; then
+  run libstdcxx bash -c "cd '$WORK/gcc' && make -j$JOBS all-target-libstdc++-v3 && make install-target-libstdc++-v3"
+  done_step libstdcxx
+fi
+
+# ---- a check that C and C++ compile and link against newlib ----
+T=$WORK/check && mkdir -p "$T"
+printf '#include <stdio.h>\n#include <string.h>\nint main(void){char b[16]; snprintf(b, sizeof b, "%%d", 42); return (int)strlen(b);}\n' >"$T/t.c"
+printf '#include <vector>\nint main(){std::vector<int> v{1,2,3}; return (int)v.size();}\n' >"$T/t.cpp"
+XF=; [ -n "$CHIP" ] && XF=-mlongcalls
+"$TARGET-gcc" $XF -Os -c "$T/t.c" -o "$T/t.o" || die "C compile check failed"
+"$TARGET-g++" $XF -Os -fno-exceptions -c "$T/t.cpp" -o "$T/tpp.o" || die "C++ compile check failed"
+"$TARGET-gcc" $XF -Os "$T/t.c" -o "$T/t.elf" -nostartfiles -Wl,-e,main -Wl,--unresolved-symbols=ignore-all \
+  || die "link against newlib failed"
+say "ready: $PREFIX/bin ($("$TARGET-gcc" --version | head -n 1)); total $(( $(date +%s) - T0 ))s"
+echo "export PATH=$PREFIX/bin:\$PATH"
