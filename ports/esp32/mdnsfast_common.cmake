@@ -9,7 +9,9 @@
 #   The table is ours (not the port's) because it is fixed on a device at the first
 #   serial flash: an OTA upgrade to a newer MicroPython must find the same slots.
 # - the frozen manifest (port modules + the mdns device package);
-# - the mdnsfast C module, unless USER_C_MODULES was given on the command line.
+# - the mdnsfast C module, unless USER_C_MODULES was given on the command line;
+# - for offline builds, local components in place of the Component Manager's downloads
+#   (MDNSFAST_EXTRA_COMPONENT_DIRS, set by tools/firmware/build-firmware.sh).
 
 set(MDNSFAST_PARTITIONS_FRAGMENT ${CMAKE_BINARY_DIR}/sdkconfig.mdnsfast_partitions)
 file(WRITE ${MDNSFAST_PARTITIONS_FRAGMENT}
@@ -25,4 +27,8 @@ set(MICROPY_FROZEN_MANIFEST ${MICROPY_BOARD_DIR}/manifest.py)
 if(NOT USER_C_MODULES)
     get_filename_component(USER_C_MODULES
         ${CMAKE_CURRENT_LIST_DIR}/../../usermod_mdnsfast/micropython.cmake ABSOLUTE)
+endif()
+
+if(DEFINED ENV{MDNSFAST_EXTRA_COMPONENT_DIRS})
+    list(APPEND EXTRA_COMPONENT_DIRS $ENV{MDNSFAST_EXTRA_COMPONENT_DIRS})
 endif()

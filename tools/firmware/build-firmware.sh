@@ -6,6 +6,10 @@
 # espressif/idf container, and a MicroPython checkout); otherwise clones the versions
 # pinned in versions.env into the cache folder (MDNSFAST_CACHE, default .cache/) and runs
 # the IDF's install.sh for the board's chip (tools go to $MDNSFAST_CACHE/espressif).
+# Offline (no install.sh, no downloads): IDF_PATH and MICROPY_DIR laid out by tools/esp/idf-tree.sh
+# and tools/esp/micropython-tree.sh, IDF_PYTHON_ENV_PATH a venv with ESP-IDF's
+# tools/requirements/requirements.core.txt, and the compilers built by tools/esp/toolchain.sh
+# (found in TOOLCHAIN_DIR, default ~/.cache/mdnsfast/toolchains, or already on PATH).
 # Output: build/firmware/BOARD/ (firmware.bin, micropython.bin, ..., mdnsfast-build.json).
 # Stops at once, saying what is missing and how to provide it, when a piece is missing
 # and cannot be fetched (no git, no network, unsupported host).
@@ -54,7 +58,7 @@ else
   - MicroPython $MICROPY_VERSION: MICROPY_DIR is not set and $MPY does not exist"; }
 fi
 if [ -n "${IDF_PATH:-}" ]; then
-  [ -f "$IDF_PATH/export.sh" ] || die "IDF_PATH=$IDF_PATH is not an ESP-IDF tree (no export.sh)"
+  [ -f "$IDF_PATH/tools/idf.py" ] || die "IDF_PATH=$IDF_PATH is not an ESP-IDF tree (no tools/idf.py)"
   IDF=$IDF_PATH
 else
   IDF=$CACHE/esp-idf-$IDF_VERSION
@@ -109,11 +113,39 @@ if [ -z "${IDF_PATH:-}" ]; then
 fi
 
 # ---- environment ----
-say "ESP-IDF environment ($IDF/export.sh)"
 IDF_PATH=$IDF; export IDF_PATH
-# shellcheck disable=SC1091
-. "$IDF/export.sh" >"$CACHE/export-$BOARD.log" 2>&1 || { tail -20 "$CACHE/export-$BOARD.log" >&2; die "sourcing $IDF/export.sh failed; run $IDF/install.sh $CHIP"; }
-command -v idf.py >/dev/null 2>&1 || die "idf.py not on PATH after export.sh; run $IDF/install.sh $CHIP"
+case "$CHIP" in
+  esp32c*|esp32h*|esp32p*) CC_NAME=riscv32-esp-elf ;;
+  *) CC_NAME=xtensa-$CHIP-elf ;;
+esac
+if [ -n "${IDF_PYTHON_ENV_PATH:-}" ]; then
+  # Offline: no export.sh (it checks for Espressif's own toolchain release and would download it).
+  say "ESP-IDF environment (local: $IDF, Python env $IDF_PYTHON_ENV_PATH)"
+  [ -x "$IDF_PYTHON_ENV_PATH/bin/python" ] || die "IDF_PYTHON_ENV_PATH=$IDF_PYTHON_ENV_PATH has no bin/python (make it with: python3 -m venv DIR && DIR/bin/pip install -r $IDF/tools/requirements/requirements.core.txt)"
+  TOOLCHAIN_DIR=${TOOLCHAIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mdnsfast/toolchains}
+  command -v "$CC_NAME-gcc" >/dev/null 2>&1 || PATH=$TOOLCHAIN_DIR/$CC_NAME/bin:$PATH
+  command -v "$CC_NAME-gcc" >/dev/null 2>&1 \
+    || die "no $CC_NAME-gcc on PATH nor in $TOOLCHAIN_DIR/$CC_NAME/bin: build it with tools/esp/toolchain.sh $CC_NAME"
+  PATH=$IDF/tools:$IDF_PYTHON_ENV_PATH/bin:$PATH
+  PYTHON=$IDF_PYTHON_ENV_PATH/bin/python
+  IDF_PYTHON_CHECK_CONSTRAINTS=no
+  export PATH IDF_PYTHON_ENV_PATH IDF_PYTHON_CHECK_CONSTRAINTS
+  # The Component Manager needs the network: components laid out by tools/esp/idf-tree.sh are
+  # given to the build instead (mdnsfast_common.cmake reads MDNSFAST_EXTRA_COMPONENT_DIRS).
+  if [ -d "$IDF/mdnsfast-components" ]; then
+    IDF_COMPONENT_MANAGER=0 MDNSFAST_EXTRA_COMPONENT_DIRS=$IDF/mdnsfast-components
+    export IDF_COMPONENT_MANAGER MDNSFAST_EXTRA_COMPONENT_DIRS
+  fi
+  [ -s "$IDF/SUBSTITUTIONS" ] && say "ESP-IDF tree substitutions: $(tr '\n' ';' <"$IDF/SUBSTITUTIONS")"
+  [ -s "$MPY/SUBSTITUTIONS" ] && say "MicroPython tree substitutions: $(tr '\n' ';' <"$MPY/SUBSTITUTIONS")"
+  say "compiler: $(command -v "$CC_NAME-gcc") ($("$CC_NAME-gcc" --version | head -n 1))"
+else
+  [ -f "$IDF/export.sh" ] || die "IDF_PATH=$IDF has no export.sh: set IDF_PYTHON_ENV_PATH for a local tree (see docs/firmware.md)"
+  say "ESP-IDF environment ($IDF/export.sh)"
+  # shellcheck disable=SC1091
+  . "$IDF/export.sh" >"$CACHE/export-$BOARD.log" 2>&1 || { tail -20 "$CACHE/export-$BOARD.log" >&2; die "sourcing $IDF/export.sh failed; run $IDF/install.sh $CHIP"; }
+fi
+command -v idf.py >/dev/null 2>&1 || die "idf.py not on PATH; run $IDF/install.sh $CHIP, or set IDF_PYTHON_ENV_PATH for a local tree"
 IDF_V=$(idf.py --version 2>/dev/null | sed -n 's/^ESP-IDF //p')
 case "$IDF_V" in
   "$IDF_VERSION"|"$IDF_VERSION"-*) ;;
@@ -126,9 +158,13 @@ case "$MPY_V" in "$MICROPY_VERSION"|"$MICROPY_VERSION "*) ;; *) say "warning: Mi
 say "mpy-cross"
 make -C "$MPY/mpy-cross" -j"$JOBS" >"$CACHE/mpy-cross.log" 2>&1 || { tail -20 "$CACHE/mpy-cross.log" >&2; die "mpy-cross failed"; }
 mkdir -p "$OUT"
-say "submodules for $CHIP"
-make -C "$MPY/ports/esp32" BOARD_DIR="$BOARD_DIR" $VARIANT_ARG BUILD="$OUT" submodules \
-  || die "fetching MicroPython's submodules failed (network?); run: make -C $MPY/ports/esp32 BOARD_DIR=$BOARD_DIR submodules"
+if [ -e "$MPY/.mpy-tree-base" ]; then
+  say "submodules: laid out by tools/esp/micropython-tree.sh"
+else
+  say "submodules for $CHIP"
+  make -C "$MPY/ports/esp32" BOARD_DIR="$BOARD_DIR" $VARIANT_ARG BUILD="$OUT" submodules \
+    || die "fetching MicroPython's submodules failed (network?); run: make -C $MPY/ports/esp32 BOARD_DIR=$BOARD_DIR submodules"
+fi
 say "build info"
 MDNSFAST_BUILDINFO_DIR=$OUT/gen; export MDNSFAST_BUILDINFO_DIR
 "$PYTHON" "$TOP/tools/firmware/buildinfo.py" "$MDNSFAST_BUILDINFO_DIR" --board "$BOARD" --micropython "$MPY" --idf "${IDF_V:-$IDF}" \

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Lays out an ESP-IDF tree for an offline build: the IDF at a tag from a git directory, each
+# submodule the MicroPython firmware needs from its own git directory, and the components that
+# MicroPython's idf_component.yml would download, as local components.
+#
+#   IDF_GIT=/path/esp-idf.git MIRRORS=/path/mirrors OUT=/path/esp-idf-v5.5.1 tools/esp/idf-tree.sh
+#
+# IDF_GIT   git directory of ESP-IDF (a clone or any snapshot holding the tag)
+# IDF_REF   the tag (default v5.5.1: the version the Wi-Fi/PHY blobs below were built for)
+# MIRRORS   folder of git directories, one per repository, found as MIRRORS/OWNER+NAME/repo,
+#           MIRRORS/OWNER+NAME, MIRRORS/OWNER/NAME or MIRRORS/NAME.git
+# OUT       the tree to write (IDF_PATH for the build); components for the Component Manager's
+#           dependencies go to OUT/mdnsfast-components/
+#
+# A submodule whose pinned commit the mirror lacks is taken at the nearest commit named below
+# (same upstream version), and every such substitution is printed and written to
+# OUT/SUBSTITUTIONS. Nothing is downloaded; nothing is changed in the git directories.
+set -euo pipefail
+: "${IDF_GIT:?set IDF_GIT to an ESP-IDF git directory}" "${MIRRORS:?set MIRRORS to a folder of git directories}" "${OUT:?set OUT}"
+IDF_REF=${IDF_REF:-v5.5.1}
+T0=$(date +%s)
+say() { printf '[idf-tree +%ds] %s\n' $(( $(date +%s) - T0 )) "$*"; }
+die() { say "error: $*" >&2; exit 1; }
+
+git -C "$IDF_GIT" rev-parse -q --verify "$IDF_REF^{commit}" >/dev/null || die "$IDF_GIT has no $IDF_REF"
+IDF_DATE=$(git -C "$IDF_GIT" log -1 --format=%ct "$IDF_REF")
+
+SRC_GIT=$IDF_GIT SRC_REF=$IDF_REF SRC_DATE=$IDF_DATE
+# shellcheck source=tools/esp/tree-lib.sh
+. "$(dirname "$0")/tree-lib.sh"
+
+if [ ! -e "$OUT/.idf-tree-base" ]; then
+  say "ESP-IDF $IDF_REF -> $OUT"
+  rm -rf "$OUT" && mkdir -p "$OUT"
+  # The whole tree cannot be archived from a snapshot that lacks some large example files:
+  # the build needs only these.
+  git -C "$IDF_GIT" archive "$IDF_REF" components tools CMakeLists.txt Kconfig sdkconfig.rename .gitmodules \
+    | tar -x -C "$OUT"
+  # idf.py reads the version from git; a plain tree needs version.txt.
+  echo "$IDF_REF" >"$OUT/version.txt"
+  : >"$OUT/SUBSTITUTIONS"
+  touch "$OUT/.idf-tree-base"
+fi
+
+sub components/bootloader/subproject/components/micro-ecc/micro-ecc kmackay/micro-ecc
+sub components/heap/tlsf espressif/tlsf idf
+sub components/lwip/lwip espressif/esp-lwip 2.1.3-esp
+sub components/esp_phy/lib espressif/esp-phy-lib master
+sub components/esp_coex/lib espressif/esp-coex-lib master
+sub components/bt/controller/lib_esp32 espressif/esp32-bt-lib master
+sub components/bt/controller/lib_esp32c3_family espressif/esp32c3-bt-lib main
+sub components/bt/host/nimble/nimble espressif/esp-nimble nimble-1.5.0-idf
+
+# mbedtls: Espressif's fork stops at the 2.16 branches in the snapshots seen; ESP-IDF 5.5 builds
+# on upstream 3.6 LTS with its own port layer in components/mbedtls/port.
+if [ ! -e "$OUT/components/mbedtls/mbedtls/.filled" ]; then
+  pin=$(git -C "$IDF_GIT" ls-tree "$IDF_REF" components/mbedtls/mbedtls | awk '{print $3}')
+  g=$(mirror espressif/mbedtls || true)
+  if [ -n "$g" ] && git -C "$g" cat-file -e "$pin^{commit}" 2>/dev/null; then
+    sub components/mbedtls/mbedtls espressif/mbedtls
+  else
+    g=$(mirror Mbed-TLS/mbedtls); [ -n "$g" ] || die "need espressif/mbedtls at $pin or Mbed-TLS/mbedtls under $MIRRORS"
+    tag=$(nearest "$g" 'tag:v3.6.*')
+    [ -n "$tag" ] || die "Mbed-TLS/mbedtls has no v3.6 tag before $IDF_REF"
+    say "SUBSTITUTED components/mbedtls/mbedtls: espressif/mbedtls $pin unavailable; using upstream Mbed-TLS $tag"
+    echo "components/mbedtls/mbedtls espressif/mbedtls pinned=$pin used=Mbed-TLS/mbedtls@$tag" >>"$OUT/SUBSTITUTIONS"
+    rm -rf "$OUT/components/mbedtls/mbedtls" && mkdir -p "$OUT/components/mbedtls/mbedtls"
+    # its test suites are not built (ENABLE_TESTING off) and hold files over the snapshot limit
+    git -C "$g" archive "$tag" -- . ':(exclude)tests' | tar -x -C "$OUT/components/mbedtls/mbedtls"
+    touch "$OUT/components/mbedtls/mbedtls/.filled"
+  fi
+fi
+
+# Wi-Fi libraries: espressif/esp32-wifi-lib at its pin if a mirror has it, else the same
+# libraries for this IDF minor from esp-rs/esp-wireless-drivers-3rdparty (libs/<chip>/).
+if [ ! -e "$OUT/components/esp_wifi/lib/.filled" ]; then
+  g=$(mirror espressif/esp32-wifi-lib || true)
+  pin=$(git -C "$IDF_GIT" ls-tree "$IDF_REF" components/esp_wifi/lib | awk '{print $3}')
+  if [ -n "$g" ] && git -C "$g" cat-file -e "$pin^{commit}" 2>/dev/null; then
+    sub components/esp_wifi/lib espressif/esp32-wifi-lib
+  else
+    g=$(mirror esp-rs/esp-wireless-drivers-3rdparty); [ -n "$g" ] || die "need espressif/esp32-wifi-lib or esp-rs/esp-wireless-drivers-3rdparty under $MIRRORS"
+    ver=$(git -C "$g" show HEAD:version 2>/dev/null | tr -d '\n' || true)
+    say "SUBSTITUTED components/esp_wifi/lib: espressif/esp32-wifi-lib $pin unavailable; using esp-rs/esp-wireless-drivers-3rdparty libs/<chip> (its version file: ${ver:-?})"
+    echo "components/esp_wifi/lib espressif/esp32-wifi-lib pinned=$pin used=esp-rs/esp-wireless-drivers-3rdparty@$(git -C "$g" rev-parse HEAD) version=${ver:-?}" >>"$OUT/SUBSTITUTIONS"
+    rm -rf "$OUT/components/esp_wifi/lib" && mkdir -p "$OUT/components/esp_wifi/lib"
+    for chip in esp32 esp32c3 esp32s3; do
+      mkdir -p "$OUT/components/esp_wifi/lib/$chip"
+      # only the blobs components/esp_wifi links (its CMakeLists' list): PHY, coexistence and BT
+      # come from their own repositories, wpa_supplicant is built from source
+      for b in core espnow mesh net80211 pp smartconfig wapi; do
+        git -C "$g" cat-file -e "HEAD:libs/$chip/lib$b.a" 2>/dev/null || continue
+        git -C "$g" cat-file blob "HEAD:libs/$chip/lib$b.a" >"$OUT/components/esp_wifi/lib/$chip/lib$b.a"
+      done
+    done
+    touch "$OUT/components/esp_wifi/lib/.filled"
+  fi
+fi
+
+# Components MicroPython's main/idf_component.yml asks the Component Manager for. The build runs
+# with the manager off (IDF_COMPONENT_MANAGER=0) and finds these by EXTRA_COMPONENT_DIRS, under
+# the names the manager would give them. espressif/mdns is deliberately not provided: our boards
+# turn MicroPython's built-in mDNS off, so nothing may link it.
+comp() {  # NAME REPO REF SUBDIR
+  local name=$1 repo=$2 ref=$3 subdir=$4 g c
+  local dst=$OUT/mdnsfast-components/$name
+  [ -e "$dst/.filled" ] && return 0
+  g=$(mirror "$repo"); [ -n "$g" ] || die "no git directory for $repo under $MIRRORS (component $name)"
+  c=$(git -C "$g" rev-parse -q --verify "$ref^{commit}" || nearest "$g" "$ref")
+  [ -n "$c" ] || die "$repo has no $ref"
+  rm -rf "$dst" && mkdir -p "$dst"
+  git -C "$g" archive "$c" ${subdir:+"$subdir"} | tar -x -C "$dst" ${subdir:+--strip-components=$(( $(tr -cd / <<<"$subdir" | wc -c) + 1 ))}
+  touch "$dst/.filled"
+  say "component $name <- $repo $ref ($(git -C "$g" rev-parse --short "$c"))"
+  echo "mdnsfast-components/$name $repo $ref@$(git -C "$g" rev-parse "$c")" >>"$OUT/SUBSTITUTIONS"
+}
+comp espressif__tinyusb espressif/tinyusb "${TINYUSB_REF:-tag:v0.18.*}" ""
+comp espressif__lan867x espressif/esp-eth-drivers "${LAN867X_REF:-master}" lan867x
+
+say "done: IDF_PATH=$OUT ($(wc -l <"$OUT/SUBSTITUTIONS") substitutions, listed in $OUT/SUBSTITUTIONS)"
