@@ -11,7 +11,10 @@
 # - the frozen manifest (port modules + the mdns device package);
 # - the mdnsfast C module, unless USER_C_MODULES was given on the command line;
 # - for offline builds, local components in place of the Component Manager's downloads
-#   (MDNSFAST_EXTRA_COMPONENT_DIRS, set by tools/firmware/build-firmware.sh).
+#   (MDNSFAST_EXTRA_COMPONENT_DIRS, set by tools/firmware/build-firmware.sh), and the build
+#   limited to the components `main` requires (MDNSFAST_IDF_COMPONENTS): an offline tree
+#   fills only the submodules the firmware uses, and ESP-IDF otherwise builds every
+#   component it finds (cJSON, spiffs, unity, ... would miss their sources).
 
 set(MDNSFAST_PARTITIONS_FRAGMENT ${CMAKE_BINARY_DIR}/sdkconfig.mdnsfast_partitions)
 file(WRITE ${MDNSFAST_PARTITIONS_FRAGMENT}
@@ -31,4 +34,7 @@ endif()
 
 if(DEFINED ENV{MDNSFAST_EXTRA_COMPONENT_DIRS})
     list(APPEND EXTRA_COMPONENT_DIRS $ENV{MDNSFAST_EXTRA_COMPONENT_DIRS})
+endif()
+if(DEFINED ENV{MDNSFAST_IDF_COMPONENTS})
+    set(COMPONENTS $ENV{MDNSFAST_IDF_COMPONENTS})
 endif()

@@ -49,7 +49,10 @@ sub components/esp_phy/lib espressif/esp-phy-lib master
 sub components/esp_coex/lib espressif/esp-coex-lib master
 sub components/bt/controller/lib_esp32 espressif/esp32-bt-lib master
 sub components/bt/controller/lib_esp32c3_family espressif/esp32c3-bt-lib main
-sub components/bt/host/nimble/nimble espressif/esp-nimble nimble-1.5.0-idf
+sub components/bt/host/nimble/nimble espressif/esp-nimble nimble-1.6.0-idf
+# not linked into the firmware, but ESP-IDF reads every component's CMakeLists.txt and mqtt's
+# stops the configure step when its submodule is missing
+sub components/mqtt/esp-mqtt espressif/esp-mqtt master
 
 # mbedtls: Espressif's fork stops at the 2.16 branches in the snapshots seen; ESP-IDF 5.5 builds
 # on upstream 3.6 LTS with its own port layer in components/mbedtls/port.
@@ -67,6 +70,14 @@ if [ ! -e "$OUT/components/mbedtls/mbedtls/.filled" ]; then
     rm -rf "$OUT/components/mbedtls/mbedtls" && mkdir -p "$OUT/components/mbedtls/mbedtls"
     # its test suites are not built (ENABLE_TESTING off) and hold files over the snapshot limit
     git -C "$g" archive "$tag" -- . ':(exclude)tests' | tar -x -C "$OUT/components/mbedtls/mbedtls"
+    # 3.6 refuses to configure without its own submodule, the framework
+    fpin=$(git -C "$g" ls-tree "$tag" framework | awk '{print $3}')
+    if [ -n "$fpin" ]; then
+      fg=$(mirror Mbed-TLS/mbedtls-framework); [ -n "$fg" ] || die "Mbed-TLS $tag needs Mbed-TLS/mbedtls-framework under $MIRRORS"
+      git -C "$fg" cat-file -e "$fpin^{commit}" 2>/dev/null || die "Mbed-TLS/mbedtls-framework lacks $fpin (pinned by Mbed-TLS $tag)"
+      git -C "$fg" archive "$fpin" | tar -x -C "$OUT/components/mbedtls/mbedtls/framework"
+      say "submodule components/mbedtls/mbedtls/framework <- Mbed-TLS/mbedtls-framework $(git -C "$fg" rev-parse --short "$fpin")"
+    fi
     touch "$OUT/components/mbedtls/mbedtls/.filled"
   fi
 fi

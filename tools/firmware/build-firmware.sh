@@ -136,6 +136,8 @@ if [ -n "${IDF_PYTHON_ENV_PATH:-}" ]; then
     IDF_COMPONENT_MANAGER=0 MDNSFAST_EXTRA_COMPONENT_DIRS=$IDF/mdnsfast-components
     export IDF_COMPONENT_MANAGER MDNSFAST_EXTRA_COMPONENT_DIRS
   fi
+  # Only what `main` requires: idf-tree.sh fills only the submodules the firmware uses.
+  MDNSFAST_IDF_COMPONENTS=${MDNSFAST_IDF_COMPONENTS:-main}; export MDNSFAST_IDF_COMPONENTS
   [ -s "$IDF/SUBSTITUTIONS" ] && say "ESP-IDF tree substitutions: $(tr '\n' ';' <"$IDF/SUBSTITUTIONS")"
   [ -s "$MPY/SUBSTITUTIONS" ] && say "MicroPython tree substitutions: $(tr '\n' ';' <"$MPY/SUBSTITUTIONS")"
   say "compiler: $(command -v "$CC_NAME-gcc") ($("$CC_NAME-gcc" --version | head -n 1))"
