@@ -54,6 +54,19 @@ sub components/bt/host/nimble/nimble espressif/esp-nimble nimble-1.6.0-idf
 # stops the configure step when its submodule is missing
 sub components/mqtt/esp-mqtt espressif/esp-mqtt master
 
+# NimBLE: the snapshot's newest IDF branch may lack sources that this IDF's bt/CMakeLists.txt
+# lists (v5.5.1 pins a 2025 commit; the snapshot ends in 2024): those lines are dropped from
+# the laid-out tree, and each drop is recorded.
+if [ ! -e "$OUT/components/bt/.nimble-checked" ]; then
+  grep -o '"host/nimble/nimble/[^"]*\.c"' "$OUT/components/bt/CMakeLists.txt" | tr -d '"' | sort -u | while read -r f; do
+    [ -e "$OUT/components/bt/$f" ] && continue
+    sed -i "\|\"$f\"|d" "$OUT/components/bt/CMakeLists.txt"
+    say "PATCHED components/bt/CMakeLists.txt: $f is not in the NimBLE used; dropped from the build"
+    echo "components/bt/CMakeLists.txt patched: dropped $f (absent from the NimBLE substitute)" >>"$OUT/SUBSTITUTIONS"
+  done
+  touch "$OUT/components/bt/.nimble-checked"
+fi
+
 # mbedtls: Espressif's fork stops at the 2.16 branches in the snapshots seen; ESP-IDF 5.5 builds
 # on upstream 3.6 LTS with its own port layer in components/mbedtls/port.
 if [ ! -e "$OUT/components/mbedtls/mbedtls/.filled" ]; then

@@ -53,11 +53,12 @@ run() {
   local log=$WORK/$name.log start=$(date +%s)
   say "$name: started (log: $log)"
   ( "$@" ) >"$log" 2>&1 &
-  local pid=$!
+  local pid=$! n=0
   while kill -0 $pid 2>/dev/null; do
     sleep 5
-    if (( ($(date +%s) - start) % 60 < 5 )); then
-      say "$name: $(( $(date +%s) - start ))s, $(wc -l <"$log") log lines"
+    n=$((n + 1))
+    if (( n % 12 == 0 )); then
+      say "$name: $(( $(date +%s) - start ))s, $(wc -l <"$log") log lines, last: $(tail -n 1 "$log" | grep -o -E '[^ /]+\.(c|cc|S)( |$)' | tail -n 1)"
     fi
   done
   if ! wait $pid; then
@@ -125,7 +126,7 @@ if ! step sources; then
 fi
 NEWLIB_SRC=${NEWLIB_SRC:-$SRC/newlib}
 [ -e "$NEWLIB_SRC/newlib/libc/include/stdio.h" ] || die "NEWLIB_SRC=$NEWLIB_SRC is not a newlib tree"
-say "sources: gcc $(cat "$SRC/gcc/gcc/BASE-VER"), binutils $(sed -n 's/^ *VERSION=//p' "$SRC/binutils/bfd/version.m4" 2>/dev/null || grep -o 'BFD_VERSION_STRING.*' "$SRC/binutils/bfd/version.h" | head -1), newlib from $NEWLIB_SRC"
+say "sources: gcc $(cat "$SRC/gcc/gcc/BASE-VER"), binutils $(sed -n 's/^m4_define(\[BFD_VERSION\], \[\(.*\)\])/\1/p' "$SRC/binutils/bfd/version.m4"), newlib $(sed -n "s/^PACKAGE_VERSION='\(.*\)'/\1/p" "$NEWLIB_SRC/newlib/configure") from $NEWLIB_SRC"
 
 # ---- Xtensa: the chip's core description replaces the generic one (one toolchain per chip) ----
 GCC_S=$SRC/gcc BIN_S=$SRC/binutils NL_S=$NEWLIB_SRC

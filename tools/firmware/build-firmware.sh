@@ -129,7 +129,9 @@ if [ -n "${IDF_PYTHON_ENV_PATH:-}" ]; then
   PATH=$IDF/tools:$IDF_PYTHON_ENV_PATH/bin:$PATH
   PYTHON=$IDF_PYTHON_ENV_PATH/bin/python
   IDF_PYTHON_CHECK_CONSTRAINTS=no
-  export PATH IDF_PYTHON_ENV_PATH IDF_PYTHON_CHECK_CONSTRAINTS
+  # ROM ELF files only serve the debugger's gdbinit; without the variable the build prints an error.
+  ESP_ROM_ELF_DIR=${ESP_ROM_ELF_DIR:-$OUT/no-rom-elfs}; mkdir -p "$ESP_ROM_ELF_DIR"
+  export PATH IDF_PYTHON_ENV_PATH IDF_PYTHON_CHECK_CONSTRAINTS ESP_ROM_ELF_DIR
   # The Component Manager needs the network: components laid out by tools/esp/idf-tree.sh are
   # given to the build instead (mdnsfast_common.cmake reads MDNSFAST_EXTRA_COMPONENT_DIRS).
   if [ -d "$IDF/mdnsfast-components" ]; then
