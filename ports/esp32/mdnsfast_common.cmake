@@ -14,7 +14,9 @@
 #   (MDNSFAST_EXTRA_COMPONENT_DIRS, set by tools/firmware/build-firmware.sh), and the build
 #   limited to the components `main` requires (MDNSFAST_IDF_COMPONENTS): an offline tree
 #   fills only the submodules the firmware uses, and ESP-IDF otherwise builds every
-#   component it finds (cJSON, spiffs, unity, ... would miss their sources).
+#   component it finds (cJSON, spiffs, unity, ... would miss their sources); and, where the
+#   tree has upstream Mbed-TLS instead of Espressif's fork (MDNSFAST_MBEDTLS_UPSTREAM),
+#   sdkconfig.mbedtls_upstream.
 
 set(MDNSFAST_PARTITIONS_FRAGMENT ${CMAKE_BINARY_DIR}/sdkconfig.mdnsfast_partitions)
 file(WRITE ${MDNSFAST_PARTITIONS_FRAGMENT}
@@ -34,6 +36,9 @@ endif()
 
 if(DEFINED ENV{MDNSFAST_EXTRA_COMPONENT_DIRS})
     list(APPEND EXTRA_COMPONENT_DIRS $ENV{MDNSFAST_EXTRA_COMPONENT_DIRS})
+endif()
+if(DEFINED ENV{MDNSFAST_MBEDTLS_UPSTREAM})
+    list(APPEND SDKCONFIG_DEFAULTS ${CMAKE_CURRENT_LIST_DIR}/sdkconfig.mbedtls_upstream)
 endif()
 if(DEFINED ENV{MDNSFAST_IDF_COMPONENTS})
     set(COMPONENTS $ENV{MDNSFAST_IDF_COMPONENTS})

@@ -54,6 +54,33 @@ sub components/bt/host/nimble/nimble espressif/esp-nimble nimble-1.6.0-idf
 # stops the configure step when its submodule is missing
 sub components/mqtt/esp-mqtt espressif/esp-mqtt master
 
+# TLSF: v5.5.1's heap component calls tlsf_find_containing_block (heap poisoning and
+# heap_caps_get_containing_block_size), added to espressif/tlsf after the snapshot's newest
+# commit. Where it is missing, add it: the same walk over a pool as tlsf_walk_pool, returning
+# the used block that holds ptr (NULL if none).
+if ! grep -q tlsf_find_containing_block "$OUT/components/heap/tlsf/tlsf.c"; then
+  cat >>"$OUT/components/heap/tlsf/tlsf.c" <<'CEOF'
+
+/* added by mdnsfast tools/esp/idf-tree.sh: newer ESP-IDF heap code needs it */
+void* tlsf_find_containing_block(pool_t pool, void *ptr)
+{
+	block_header_t* block = offset_to_block(pool, -(int)block_header_overhead);
+	while (block && !block_is_last(block))
+	{
+		char* start = (char*)block_to_ptr(block);
+		if (!block_is_free(block) && start <= (char*)ptr && (char*)ptr < start + block_size(block))
+			return start;
+		block = block_next(block);
+	}
+	return NULL;
+}
+CEOF
+  sed -i 's|^void tlsf_walk_pool(pool_t pool, tlsf_walker walker, void\* user);|&\nvoid* tlsf_find_containing_block(pool_t pool, void* ptr);|' "$OUT/components/heap/tlsf/include/tlsf.h"
+  grep -q tlsf_find_containing_block "$OUT/components/heap/tlsf/include/tlsf.h" || die "could not declare tlsf_find_containing_block in tlsf.h"
+  say "PATCHED components/heap/tlsf: tlsf_find_containing_block added (the substitute predates it)"
+  echo "components/heap/tlsf patched: tlsf_find_containing_block added" >>"$OUT/SUBSTITUTIONS"
+fi
+
 # NimBLE: the snapshot's newest IDF branch may lack sources that this IDF's bt/CMakeLists.txt
 # lists (v5.5.1 pins a 2025 commit; the snapshot ends in 2024): those lines are dropped from
 # the laid-out tree, and each drop is recorded.
@@ -91,6 +118,12 @@ if [ ! -e "$OUT/components/mbedtls/mbedtls/.filled" ]; then
       git -C "$fg" archive "$fpin" | tar -x -C "$OUT/components/mbedtls/mbedtls/framework"
       say "submodule components/mbedtls/mbedtls/framework <- Mbed-TLS/mbedtls-framework $(git -C "$fg" rev-parse --short "$fpin")"
     fi
+    # Upstream builds its library as C99; ESP-IDF compiles its port files (static_assert in hal
+    # headers) into that library target, so the IDF's own C standard (gnu17) must apply.
+    sed -i 's/^set(CMAKE_C_STANDARD 99)$/# set(CMAKE_C_STANDARD 99)  (dropped by mdnsfast idf-tree.sh: ESP-IDF port files need gnu17)/' \
+      "$OUT/components/mbedtls/mbedtls/CMakeLists.txt"
+    say "PATCHED components/mbedtls/mbedtls/CMakeLists.txt: CMAKE_C_STANDARD 99 dropped (ESP-IDF's port files need C11)"
+    echo "components/mbedtls/mbedtls/CMakeLists.txt patched: CMAKE_C_STANDARD 99 dropped" >>"$OUT/SUBSTITUTIONS"
     touch "$OUT/components/mbedtls/mbedtls/.filled"
   fi
 fi

@@ -160,9 +160,13 @@ if ! step binutils; then
 fi
 
 # ---- newlib's headers first, so one GCC build serves C and C++ (no second compiler pass) ----
+# A cross GCC looks for the target's headers in $TARGET/sys-include while it builds (its
+# LIMITS_H_TEST): only with newlib's limits.h there does its own limits.h chain to newlib's
+# (PATH_MAX and the POSIX limits).
 if ! step headers; then
-  mkdir -p "$PREFIX/$TARGET/include"
+  mkdir -p "$PREFIX/$TARGET/include" "$PREFIX/$TARGET/sys-include"
   cp -r "$NL_S/newlib/libc/include/." "$PREFIX/$TARGET/include/"
+  cp -r "$NL_S/newlib/libc/include/." "$PREFIX/$TARGET/sys-include/"
   done_step headers
 fi
 
@@ -188,6 +192,13 @@ if ! step gcc; then
   fi
   run gcc bash -c "cd '$WORK/gcc' && make -j$JOBS all-gcc && make install-gcc"
   done_step gcc
+fi
+# A toolchain built before the sys-include copy existed has the stand-alone limits.h: rebuild it
+# as GCC's Makefile does when it finds the target's limits.h (limitx.h + glimits.h + limity.h).
+LIM=$PREFIX/lib/gcc/$TARGET/$(cat "$GCC_S/gcc/BASE-VER")/include/limits.h
+if [ -e "$LIM" ] && ! grep -q include_next "$LIM"; then
+  cat "$GCC_S/gcc/limitx.h" "$GCC_S/gcc/glimits.h" "$GCC_S/gcc/limity.h" >"$LIM"
+  say "gcc: limits.h made to include newlib's (it was built without the target's headers in sys-include)"
 fi
 if ! step libgcc; then
   run libgcc bash -c "cd '$WORK/gcc' && make -j$JOBS all-target-libgcc && make install-target-libgcc"

@@ -129,6 +129,10 @@ if [ -n "${IDF_PYTHON_ENV_PATH:-}" ]; then
   PATH=$IDF/tools:$IDF_PYTHON_ENV_PATH/bin:$PATH
   PYTHON=$IDF_PYTHON_ENV_PATH/bin/python
   IDF_PYTHON_CHECK_CONSTRAINTS=no
+  # ESP-IDF refuses a compiler whose version is not Espressif's release (esp-14.2.0_20241119);
+  # ours is GCC 14.2.0 built from source and says so. IDF_MAINTAINER is ESP-IDF's own switch
+  # that turns the refusal into a warning.
+  IDF_MAINTAINER=${IDF_MAINTAINER:-1}; export IDF_MAINTAINER
   # ROM ELF files only serve the debugger's gdbinit; without the variable the build prints an error.
   ESP_ROM_ELF_DIR=${ESP_ROM_ELF_DIR:-$OUT/no-rom-elfs}; mkdir -p "$ESP_ROM_ELF_DIR"
   export PATH IDF_PYTHON_ENV_PATH IDF_PYTHON_CHECK_CONSTRAINTS ESP_ROM_ELF_DIR
@@ -140,6 +144,10 @@ if [ -n "${IDF_PYTHON_ENV_PATH:-}" ]; then
   fi
   # Only what `main` requires: idf-tree.sh fills only the submodules the firmware uses.
   MDNSFAST_IDF_COMPONENTS=${MDNSFAST_IDF_COMPONENTS:-main}; export MDNSFAST_IDF_COMPONENTS
+  if grep -q "used=Mbed-TLS/mbedtls@" "$IDF/SUBSTITUTIONS" 2>/dev/null; then
+    MDNSFAST_MBEDTLS_UPSTREAM=1; export MDNSFAST_MBEDTLS_UPSTREAM
+    say "upstream Mbed-TLS in place of Espressif's fork: ports/esp32/sdkconfig.mbedtls_upstream applies"
+  fi
   [ -s "$IDF/SUBSTITUTIONS" ] && say "ESP-IDF tree substitutions: $(tr '\n' ';' <"$IDF/SUBSTITUTIONS")"
   [ -s "$MPY/SUBSTITUTIONS" ] && say "MicroPython tree substitutions: $(tr '\n' ';' <"$MPY/SUBSTITUTIONS")"
   say "compiler: $(command -v "$CC_NAME-gcc") ($("$CC_NAME-gcc" --version | head -n 1))"
