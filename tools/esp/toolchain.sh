@@ -139,12 +139,34 @@ if [ -n "$CHIP" ]; then
     cp -al "$SRC/gcc" "$WORK/src/gcc"; cp -al "$SRC/binutils" "$WORK/src/binutils"; cp -al "$NEWLIB_SRC" "$WORK/src/newlib"
     for part in gcc binutils newlib; do
       (cd "$OV/xtensa_$CHIP/$part" && find . -type f) | while read -r f; do
-        rm -f "$WORK/src/$part/$f"; cp "$OV/xtensa_$CHIP/$part/$f" "$WORK/src/$part/$f"
+        dst=$f
+        # the overlays follow Espressif's newlib fork (libc/sys/xtensa); upstream newlib 4.x keeps
+        # the same core description in libc/machine/xtensa
+        [ -d "$WORK/src/$part/$(dirname "$dst")" ] || dst=${dst/\/sys\/xtensa\//\/machine\/xtensa\/}
+        [ -d "$WORK/src/$part/$(dirname "$dst")" ] || die "overlay file $part/$f has no place in the $part sources"
+        rm -f "$WORK/src/$part/$dst"; cp "$OV/xtensa_$CHIP/$part/$f" "$WORK/src/$part/$dst"
       done
     done
+    # newlib carries its own copy of binutils' include/xtensa-config.h
+    if [ -e "$WORK/src/newlib/include/xtensa-config.h" ]; then
+      rm -f "$WORK/src/newlib/include/xtensa-config.h"
+      cp "$OV/xtensa_$CHIP/binutils/include/xtensa-config.h" "$WORK/src/newlib/include/xtensa-config.h"
+    fi
     done_step overlay
   fi
   GCC_S=$WORK/src/gcc BIN_S=$WORK/src/binutils NL_S=$WORK/src/newlib
+fi
+
+# Upstream newlib knows *-esp-* targets (sys/esp, GETREENT_PROVIDED) but its sys/config.h lacks
+# what Espressif's fork sets for them: ESP-IDF gives every task its own struct _reent through
+# __getreent() (__DYNAMIC_REENT__), the small reent, 128-byte stdio buffers. A tree patched
+# after newlib was built with it rebuilds newlib and libstdc++.
+CFG=$NL_S/newlib/libc/include/sys/config.h
+if ! grep -q "mdnsfast: Espressif targets" "$CFG"; then
+  sed -i 's|^#include <sys/features.h>.*|&\n\n/* mdnsfast: Espressif targets (as Espressif'"'"'s newlib fork sets them) */\n#define __BUFSIZ__ 128\n#define __DYNAMIC_REENT__\n#define _REENT_SMALL|' "$CFG"
+  grep -q "mdnsfast: Espressif targets" "$CFG" || die "could not patch $CFG"
+  say "newlib: sys/config.h given Espressif's __DYNAMIC_REENT__, _REENT_SMALL, __BUFSIZ__ 128"
+  rm -f "$STAMPS/headers" "$STAMPS/newlib" "$STAMPS/libstdcxx"
 fi
 
 HOSTFLAGS="-O2 -g0"
@@ -160,13 +182,15 @@ if ! step binutils; then
 fi
 
 # ---- newlib's headers first, so one GCC build serves C and C++ (no second compiler pass) ----
-# A cross GCC looks for the target's headers in $TARGET/sys-include while it builds (its
-# LIMITS_H_TEST): only with newlib's limits.h there does its own limits.h chain to newlib's
-# (PATH_MAX and the POSIX limits).
+# A cross GCC looks for the target's limits.h in $TARGET/sys-include while it builds (its
+# LIMITS_H_TEST): only then does its own limits.h chain to newlib's (PATH_MAX and the POSIX
+# limits). Nothing else goes there: sys-include comes before include in the compiler's search,
+# and newlib's installed headers (its generated newlib.h among them) must win.
 if ! step headers; then
-  mkdir -p "$PREFIX/$TARGET/include" "$PREFIX/$TARGET/sys-include"
+  mkdir -p "$PREFIX/$TARGET/include"
   cp -r "$NL_S/newlib/libc/include/." "$PREFIX/$TARGET/include/"
-  cp -r "$NL_S/newlib/libc/include/." "$PREFIX/$TARGET/sys-include/"
+  rm -rf "$PREFIX/$TARGET/sys-include" && mkdir -p "$PREFIX/$TARGET/sys-include"
+  cp "$NL_S/newlib/libc/include/limits.h" "$PREFIX/$TARGET/sys-include/"
   done_step headers
 fi
 
@@ -205,6 +229,9 @@ if ! step libgcc; then
   done_step libgcc
 fi
 
+# sys-include served GCC's own build only (above): gone, so no header there can shadow newlib's.
+[ -d "$PREFIX/$TARGET/sys-include" ] && step gcc && rm -rf "$PREFIX/$TARGET/sys-include"
+
 # ---- newlib, configured as Espressif's crosstool-NG configs do (ESP-IDF provides syscalls,
 # heap and locks: newlib must leave them out and take retargetable locks) ----
 if ! step newlib; then
@@ -219,6 +246,22 @@ if ! step newlib; then
       && make -j$JOBS && make install"
   done_step newlib
 fi
+
+# newlib 4.5.0's dirent.h declares posix_getdents() with ssize_t but never declares the type
+# (ESP-IDF's scandir.c, built with _GNU_SOURCE, trips on it); sys/types.h is what gives it.
+# Applied to the installed headers after every run, so an older install gets it too.
+fix_headers() {
+  local d
+  for d in "$PREFIX/$TARGET/include"; do
+    [ -e "$d/dirent.h" ] || continue
+    if grep -q posix_getdents "$d/dirent.h" && ! grep -q '^#include <sys/types.h>' "$d/dirent.h"; then
+      sed -i '0,/^#include <sys\/cdefs.h>/s//#include <sys\/cdefs.h>\n#include <sys\/types.h>/' "$d/dirent.h"
+      grep -q '^#include <sys/types.h>' "$d/dirent.h" || die "could not patch $d/dirent.h"
+      say "newlib: $d/dirent.h includes sys/types.h (ssize_t for posix_getdents)"
+    fi
+  done
+}
+fix_headers
 
 # ---- libstdc++ (ESP-IDF always builds its cxx component) ----
 if ! step libstdcxx; then
