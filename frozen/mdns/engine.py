@@ -41,6 +41,8 @@ class Engine:
         self.rand = rand or _default_rand
         self.max_payload = max_payload
         self.parts = []
+        self._ticks = []  # (part, its bound tick): tick() allocates no bound method per call
+        self._quick = None  # the only part's quick(data, src, now), see handle()
         self._out = []
         self._events = []
         self._table = None  # concatenated wire names of interest, or None = all
@@ -65,6 +67,9 @@ class Engine:
 
     def interest_changed(self):
         """Rebuild the hot-path name table; parts call this when their names change."""
+        ps = self.parts
+        self._ticks = [(p, p.tick) for p in ps if hasattr(p, "tick")]
+        self._quick = getattr(ps[0], "quick", None) if len(ps) == 1 else None
         names = []
         for p in self.parts:
             f = getattr(p, "names", None)
@@ -84,13 +89,35 @@ class Engine:
 
     # ---- input ----
     def feed(self, data, src, now):
+        if self.wants(data):
+            self.handle(data, src, now)
+
+    def wants(self, data):
+        """The hot-path drop test alone (nothing allocated): False (and counted in
+        `dropped` or `malformed`) when no part wants the datagram. A driver calls it
+        before building `src`, then handle(); feed() does both."""
+        t = self._table
+        if t is None:
+            return True
         try:
-            if self._table is not None:
-                # One call decides whether the packet mentions any of our names;
-                # an empty table means nobody listens (nothing attached wants packets).
-                if not self._table or not wire.concerns(data, self._table):
-                    self.dropped += 1
-                    return
+            # One call decides whether the packet mentions any of our names;
+            # an empty table means nobody listens (nothing attached wants packets).
+            if t and wire.match(data, t):
+                return True
+        except ValueError:
+            self.malformed += 1
+            return False
+        self.dropped += 1
+        return False
+
+    def handle(self, data, src, now):
+        """A datagram that passed wants(): decode it and hand it to the parts. When one
+        part is attached and has quick(data, src, now), it may answer a plain query
+        from the raw bytes first (True: done, nothing decoded)."""
+        q = self._quick
+        if q is not None and q(data, src, now):
+            return
+        try:
             msg = wire.decode(data)
         except ValueError:
             self.malformed += 1
@@ -105,13 +132,11 @@ class Engine:
                     self.emit(Event("error", error=e, part=p))
 
     def tick(self, now):
-        for p in self.parts:
-            t = getattr(p, "tick", None)
-            if t is not None:
-                try:
-                    t(now)
-                except Exception as e:
-                    self.emit(Event("error", error=e, part=p))
+        for p, t in self._ticks:
+            try:
+                t(now)
+            except Exception as e:
+                self.emit(Event("error", error=e, part=p))
 
     def next_deadline(self):
         best = None
@@ -126,7 +151,9 @@ class Engine:
 
     # ---- output (for parts) ----
     def send(self, packets, dest=None):
-        if isinstance(packets, (bytes, bytearray)):
+        if type(packets) is bytes:
+            self._out.append((packets, dest))  # immutable: kept as is, no copy
+        elif isinstance(packets, (bytes, bytearray)):
             self._out.append((bytes(packets), dest))
         else:
             for p in packets:
@@ -148,12 +175,17 @@ class Engine:
         self._events.append(event)
 
     # ---- output (for drivers) ----
+    # Nothing queued: an empty tuple, so an idle loop allocates no list per round.
     def take_output(self):
         out = self._out
+        if not out:
+            return ()
         self._out = []
         return out
 
     def take_events(self):
         ev = self._events
+        if not ev:
+            return ()
         self._events = []
         return ev

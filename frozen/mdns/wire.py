@@ -35,9 +35,10 @@ _MAX_STARTS = 64  # names remembered for compression per packet
 
 def use(module):
     """Switch the name/walk backend (mdnsfast or mdns.fastpy); returns the previous one."""
-    global _f
+    global _f, match
     old = _f
     _f = module
+    match = module.match
     return old
 
 
@@ -370,6 +371,9 @@ def _decode(buf, offs, qd, end_an, end_ns, total):
         else:
             msg.additionals.append(rec)
     return msg
+
+
+match = _f.match  # the backend's match (kept in step by use()): the engine's drop test
 
 
 def concerns(buf, table):
