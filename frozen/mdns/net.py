@@ -336,6 +336,7 @@ class Sockets:
     host interface by name)."""
 
     _link = None
+    _src = None  # (addr, sock, src) of the last datagram kept (source())
 
     def __init__(self, addrs=None, ipv4=True, ipv6=True, interface=None, port=PORT,
                  on_error=None):
@@ -487,8 +488,14 @@ class Sockets:
             raise
 
     def source(self, addr, sock):
+        # The same sender on the same socket as last time: the same src (nothing built).
+        last = self._src
+        if last is not None and last[1] is sock and last[0] == addr:
+            return last[2]
         a = decode_sockaddr(addr)
-        return (a[0], a[1], self.where(sock))
+        src = (a[0], a[1], self.where(sock))
+        self._src = (addr, sock, src)
+        return src
 
     def send(self, data, dest=None):
         """dest None: the mDNS group on every family; else (ip, port) by unicast."""
@@ -512,7 +519,7 @@ class Sockets:
             new = _complete([Iface(a) for a in addrs]) if addrs is not None else platform_ifaces()
             if new:
                 self.ifaces = new
-                self._link = None
+                self._link = self._src = None
                 self.addrs = [i.ip for i in new if (i.v6 and self.v6) or (not i.v6 and self.v4)]
                 self._own = set(self.addrs)
                 self._where = link_names(new, self.index6)

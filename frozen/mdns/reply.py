@@ -57,10 +57,12 @@ class Reply:
                 return
         adds.append(r)
 
-    def _send_response(self, answers, additionals, dest, qid=0, questions=()):
+    def _send_response(self, answers, additionals, dest, qid=0, questions=(), keep=None):
         """Write answers then additionals, splitting over as many packets as needed;
-        each packet goes to the engine as soon as it is full."""
+        each packet goes to the engine as soon as it is full (to the list keep instead,
+        when given: the quick path's pre-encoded answers)."""
         eng = self.eng
+        send = eng.send if keep is None else (lambda p, d: keep.append(p))
         mp = eng.max_payload
         need = 12
         for q in questions:
@@ -76,7 +78,7 @@ class Reply:
         for r in answers:
             if w.add_answer(r) is False:
                 if n:
-                    eng.send(w.packet(), dest)
+                    send(w.packet(), dest)
                     w = self._fresh(qid, mp, questions)
                     n = 0
                 if w.add_answer(r) is False:
@@ -86,14 +88,14 @@ class Reply:
             if w.add_additional(r) is False:
                 if not n:
                     continue
-                eng.send(w.packet(), dest)
+                send(w.packet(), dest)
                 w = self._fresh(qid, mp, questions)
                 n = 0
                 if w.add_additional(r) is False:
                     continue
             n += 1
         if n:
-            eng.send(w.packet(), dest)
+            send(w.packet(), dest)
 
     def _fresh(self, qid, mp, questions):
         # The engine's Writer, reset (reused buffers; packet() copies).

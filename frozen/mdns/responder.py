@@ -4,7 +4,7 @@
 #   Responder      the public object: an Engine + a ResponderPart + sockets + a driver
 # Probing helpers live in mdns.prober; the DNS-SD service object in mdns.service.
 # The jobs live in one module each: owned (records), claim (s8.1/8.2), announce
-# (s8.3/s10.1), answer (s6/s7), reply (packets), defend (s9).
+# (s8.3/s10.1), answer (s6/s7), quick (pre-encoded answers, s6), reply (packets), defend (s9).
 from . import sync
 from . import names as _names
 from . import addr as _addr
@@ -17,11 +17,12 @@ from .announce import Announce
 from .answer import Answer
 from .reply import Reply
 from .defend import Defend
+from .quick import Quick
 
 __all__ = ("Responder", "ResponderPart", "ASKERS_MAX", "TC_KEEP", "TC_SOURCES")
 
 
-class ResponderPart(Owned, Claim, Announce, Answer, Reply, Defend):
+class ResponderPart(Owned, Claim, Announce, Answer, Quick, Reply, Defend):
     """Engine part that claims and defends a host name and services.
 
     ResponderPart(engine, hostname, addrs=(), on_event=None, ttl_host=120,

@@ -35,10 +35,11 @@ _MAX_STARTS = 64  # names remembered for compression per packet
 
 def use(module):
     """Switch the name/walk backend (mdnsfast or mdns.fastpy); returns the previous one."""
-    global _f, match
+    global _f, match, name_eq
     old = _f
     _f = module
     match = module.match
+    name_eq = module.name_eq
     return old
 
 
@@ -373,7 +374,10 @@ def _decode(buf, offs, qd, end_an, end_ns, total):
     return msg
 
 
-match = _f.match  # the backend's match (kept in step by use()): the engine's drop test
+# the backend's match and name_eq (kept in step by use()): the engine's drop test and
+# the responder's quick path read raw packets with them
+match = _f.match
+name_eq = _f.name_eq
 
 
 def concerns(buf, table):
