@@ -37,18 +37,25 @@ class Quick:
             for x in qk:
                 w = x[0]
                 end = 12 + len(w)
-                if end + 4 == n and data[end] << 8 | data[end + 1] == x[1] and wire.name_eq(data, 12, w):
+                if end + 4 != n or data[end] << 8 | data[end + 1] != x[1]:
+                    continue
+                if not self._snap_ok(x[5]):
+                    qk.remove(x)  # our records changed since: built again below
+                    break
+                if x[4] is None:
+                    # A query of this size and type had no quick answer (shared, NSEC,
+                    # too big): the full path, without reading the name (the pure-Python
+                    # name_eq allocates); at worst a query that has one goes there too.
+                    return False
+                if wire.name_eq(data, 12, w):
                     e = x
                     break
-        if e is not None and not self._snap_ok(e[5]):
-            qk.remove(e)
-            e = None
         if e is None:
             e = self._quick_entry(data, n)
-            if e is None:
+            if e is None or e[4] is None:
                 return False
-        if e[4] is None or data[n - 2] != 0 or data[n - 1] != 1:
-            return False  # not cacheable (shared, NSEC, more than one packet), or not QM/IN
+        if data[n - 2] != 0 or data[n - 1] != 1:
+            return False  # QU (s5.4) or another class: the full path
         lm = self._last_mc
         for k in e[3]:
             last = lm.get(k)
