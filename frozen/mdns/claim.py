@@ -2,7 +2,8 @@
 # tiebreak (s8.2), and renaming after a conflict (s9). Mixin of ResponderPart.
 from . import wire
 from . import prober
-from .owned import WAIT, PROBE, ANNOUNCE, T_ANY, _fold, _rf
+from . import names as _names
+from .owned import WAIT, PROBE, ANNOUNCE, T_ANY, _fold, _rf, _size
 
 
 class Claim:
@@ -18,7 +19,12 @@ class Claim:
 
     def _send_probe(self, g):
         # s8.1: ANY question (QU on the first probe), proposed records in the authority section.
-        w = self.eng.writer(0, 0)
+        # the packet's size bound (no compression), not max_payload: the engine's one
+        # Writer buffer then stays as small as the largest packet really built
+        need = 16 + len(_names.to_wire(g.name))
+        for r in g.unique:
+            need += _size(r)
+        w = self.eng.writer(0, 0, min(need, self.eng.max_payload))
         w.add_question(wire.Question(g.name, T_ANY, unicast=(g.step == 0)))
         for r in g.unique:
             w.add_authority(r)

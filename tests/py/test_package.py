@@ -7,9 +7,9 @@ import pytest
 import mdns
 
 
-@pytest.mark.parametrize("name", sorted(mdns._LAZY))
+@pytest.mark.parametrize("name", sorted(dict(mdns._LAZY)))
 def test_every_public_name_resolves(name):
-    mod = importlib.import_module("mdns." + mdns._LAZY[name])
+    mod = importlib.import_module("mdns." + dict(mdns._LAZY)[name])
     assert getattr(mdns, name) is getattr(mod, name)
 
 
