@@ -28,6 +28,69 @@ def _default_rand(lo, hi):
     return lo + ((b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]) % span)
 
 
+def _keys(names):
+    # For the pure-Python drop test: per name, its labels ASCII-lowercased with their
+    # length byte, the cheap letter-free ones first. A name equal to ours writes every one of its labels
+    # literally somewhere in the datagram (compression only points at earlier labels).
+    out = []
+    for w in names:
+        labs = []
+        i = 0
+        while w[i]:
+            lab = w[i:i + 1 + w[i]].lower()
+            if lab.upper() == lab:
+                k = (lab, None)  # no letters (digits of a reverse name): one exact find
+            else:
+                k = (lab[:1], lab[1:])
+            if k not in labs:
+                labs.append(k)
+            i += 1 + w[i]
+        # exact finds first, in name order (a reverse name's host byte leads), then the
+        # longest labels (MicroPython's sort is not stable: the key orders fully)
+        order = [((0, j) if labs[j][1] is None else (1, -len(labs[j][1]), j), labs[j])
+                 for j in range(len(labs))]
+        order.sort()
+        labs = [x[1] for x in order]
+        if labs not in out:
+            out.append(labs)
+    return out
+
+
+def _mentions(data, keys):
+    # False only when, for every name of ours, some label of it occurs nowhere in data
+    # (ASCII case-insensitively). bytes.find scans; Python looks only where a label's
+    # length byte occurs. One function, no calls: this runs for every datagram.
+    n = len(data)
+    for labs in keys:
+        for b, lab in labs:
+            p = data.find(b, 12)
+            if lab is None:  # b is the whole label: no case to fold
+                if p < 0:
+                    break
+                continue
+            L = len(lab)
+            c = lab[0]
+            while 0 <= p < n - L:
+                x = data[p + 1]
+                if x == c or (65 <= x <= 90 and x + 32 == c):
+                    i = 1
+                    while i < L:
+                        x = data[p + 1 + i]
+                        if 65 <= x <= 90:
+                            x += 32
+                        if x != lab[i]:
+                            break
+                        i += 1
+                    else:
+                        break  # found
+                p = data.find(b, p + 1)
+            else:
+                break  # not found: this name is not in data
+        else:
+            return True
+    return False
+
+
 def _never(src):
     return False
 
@@ -46,6 +109,7 @@ class Engine:
         self._out = []
         self._events = []
         self._table = None  # concatenated wire names of interest, or None = all
+        self._keys = None  # their distinctive labels (_keys), for the pure-Python backend
         self._mask_all = 0
         self._writer = None  # the one wire.Writer parts build packets in (writer())
         self.dropped = 0  # packets that did not concern us (hot-path drop)
@@ -86,6 +150,7 @@ class Engine:
             self._table = None if len(names) > 32 else b""
             return
         self._table = b"".join(names)
+        self._keys = _keys(names)
 
     # ---- input ----
     def feed(self, data, src, now):
@@ -99,6 +164,11 @@ class Engine:
         t = self._table
         if t is None:
             return True
+        if t and not wire.native and type(data) is bytes and not _mentions(data, self._keys):
+            # pure Python: match walks every record in Python; a datagram where no
+            # label of ours occurs cannot name us (malformed or not: dropped either way)
+            self.dropped += 1
+            return False
         try:
             # One call decides whether the packet mentions any of our names;
             # an empty table means nobody listens (nothing attached wants packets).
