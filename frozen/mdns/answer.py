@@ -4,17 +4,15 @@
 # Mixin of ResponderPart; packets are built by mdns.reply.
 from . import wire
 from .owned import (ASKERS_MAX, C_IN, RATE_LIMIT, RATE_LIMIT_PROBE, SHARED_DELAY, TC_KEEP,
-                    TC_SOURCES, TC_WAIT, T_ANY, T_NSEC, _fold, _key, _legacy, _rf)
+                    TC_SOURCES, TC_WAIT, T_ANY, T_NSEC, _fold, _holds, _key, _legacy, _rf)
 
 
 class Answer:
     """Mixin of ResponderPart: queries in, answers decided and scheduled."""
 
     def on_query(self, msg, src, now):
-        if not self.started:
+        if not self._hears(src):
             return
-        if not self.eng.on_link(src):
-            return  # s11
         legacy = src[1] != 5353
         if msg.authorities and msg.questions and not self._is_own(src):
             self._probe_seen(msg, now)
@@ -83,13 +81,7 @@ class Answer:
             for r in g.recs:
                 if (t == T_ANY or r.type == t) and _rf(r) == f:
                     found = True
-                    k = _key(r)
-                    dup = False
-                    for x in out:
-                        if _key(x) == k:
-                            dup = True
-                            break
-                    if not dup:
+                    if not _holds(out, _key(r)):
                         out.append(r)
         return None if found or t == T_ANY else owner
 

@@ -1,16 +1,14 @@
 # Defending what we own (RFC 6762 s9): a response naming a name we probe or hold
 # with other data is a conflict. Mixin of ResponderPart.
-from .owned import C_IN, PROBE, WAIT, _key, _rf
+from .owned import C_IN, PROBE, WAIT, _holds, _key, _rf
 
 
 class Defend:
     """Mixin of ResponderPart: conflicting responses."""
 
     def on_response(self, msg, src, now):
-        if not self.started:
+        if not self._hears(src):
             return
-        if not self.eng.on_link(src):
-            return  # s11
         own = self._is_own(src)
         for sect in (msg.answers, msg.additionals):
             for r in sect:
@@ -25,13 +23,7 @@ class Defend:
             if g.state < WAIT or f != g.fold:
                 continue
             mine = g.unique
-            k = _key(r)
-            same = False
-            for x in mine:
-                if _key(x) == k:
-                    same = True
-                    break
-            if same:
+            if _holds(mine, _key(r)):
                 continue
             if g.state in (WAIT, PROBE):
                 # s8.1: a response with a record of the name we probe (any type),

@@ -76,6 +76,14 @@ def _key(r):
     return k
 
 
+def _holds(recs, k):
+    # A record of key k among recs (linear: a few records, no set built per call).
+    for x in recs:
+        if _key(x) == k:
+            return True
+    return False
+
+
 def _size(r):
     # Upper bound of a record's wire size (no compression), kept on the record: lets
     # _send_response allocate a packet buffer of the size needed instead of max_payload.
@@ -205,6 +213,10 @@ class Owned:
                 cb(ev)
             except Exception as e:  # a callback bug must not stop the responder
                 self.eng.emit(Event("error", error=e, where="on_event"))
+
+    def _hears(self, src):
+        # Started, and the sender is on our link (s11): else a packet is ignored.
+        return self.started and self.eng.on_link(src)
 
     def _is_own(self, src):
         return (src[1] == 5353 and src[0] in self.own_addrs) or self.eng.is_own(src)
