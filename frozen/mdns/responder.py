@@ -82,7 +82,7 @@ class ResponderPart(Owned, Claim, Announce, Answer, Quick, Reply, Defend):
         return best
 
     def tick(self, now):
-        for g in self._groups():
+        for g in self._gl:  # _groups() without the call: this runs every loop round
             if g.due is None or g.due > now:
                 continue
             if g.state == WAIT:

@@ -52,7 +52,8 @@ class Loop:
         return self.net.sockets()
 
     def process(self, sock=None):
-        self._open()
+        if self.driver is None:  # tested here: one call less per datagram
+            self._open()
         self.driver.process(sock)
 
     def next_timeout_ms(self):
@@ -162,7 +163,13 @@ class Driver:
         else:
             for s in self.net.sockets():
                 self._read(s, now)
-        self.tick(now)
+        eng = self.engine
+        try:  # tick(now), inlined: this runs for every datagram
+            eng.tick(now)
+        except Exception as e:
+            self._error(e)
+        if eng._out or eng._events:  # the engine's queues, read here: no call when idle
+            self.flush()
 
     def tick(self, now=None):
         """Run due timers and send what the engine has queued."""
