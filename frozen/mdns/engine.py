@@ -150,7 +150,8 @@ class Engine:
             self._table = None if len(names) > 32 else b""
             return
         self._table = b"".join(names)
-        self._keys = _keys(names)
+        # only the pure-Python backend uses them (~500 B of tuples for a hostname)
+        self._keys = None if wire.native else _keys(names)
 
     # ---- input ----
     def feed(self, data, src, now):
@@ -164,7 +165,8 @@ class Engine:
         t = self._table
         if t is None:
             return True
-        if t and not wire.native and type(data) is bytes and not _mentions(data, self._keys):
+        k = self._keys
+        if t and k is not None and not wire.native and type(data) is bytes and not _mentions(data, k):
             # pure Python: match walks every record in Python; a datagram where no
             # label of ours occurs cannot name us (malformed or not: dropped either way)
             self.dropped += 1
