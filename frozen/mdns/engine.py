@@ -109,7 +109,7 @@ class Engine:
         self._out = []
         self._events = []
         self._table = None  # concatenated wire names of interest, or None = all
-        self._keys = None  # their distinctive labels (_keys), for the pure-Python backend
+        self._keys = None  # their labels (_keys), for the pure-Python drop pre-check
         self._mask_all = 0
         self._writer = None  # the one wire.Writer parts build packets in (writer())
         self.dropped = 0  # packets that did not concern us (hot-path drop)
@@ -121,19 +121,22 @@ class Engine:
     # ---- parts ----
     def attach(self, part):
         self.parts.append(part)
-        self.interest_changed()
+        self._parts_changed()
         return part
 
     def detach(self, part):
         if part in self.parts:
             self.parts.remove(part)
+        self._parts_changed()
+
+    def _parts_changed(self):
+        ps = self.parts
+        self._ticks = [(p, p.tick) for p in ps if hasattr(p, "tick")]
+        self._quick = getattr(ps[0], "quick", None) if len(ps) == 1 else None
         self.interest_changed()
 
     def interest_changed(self):
         """Rebuild the hot-path name table; parts call this when their names change."""
-        ps = self.parts
-        self._ticks = [(p, p.tick) for p in ps if hasattr(p, "tick")]
-        self._quick = getattr(ps[0], "quick", None) if len(ps) == 1 else None
         names = []
         for p in self.parts:
             f = getattr(p, "names", None)
@@ -150,8 +153,9 @@ class Engine:
             self._table = None if len(names) > 32 else b""
             return
         self._table = b"".join(names)
-        # only the pure-Python backend uses them (~500 B of tuples for a hostname)
-        self._keys = None if wire.native else _keys(names)
+        # Only for a responder alone (its names change rarely) on the pure-Python backend:
+        # ~500 B of tuples for a hostname; a browser's names change with every service.
+        self._keys = _keys(names) if self._quick is not None and not wire.native else None
 
     # ---- input ----
     def feed(self, data, src, now):
