@@ -281,13 +281,11 @@ class CB:
 
         # CB 1.8.0 encodes labels with str.encode("UTF-8"), which MicroPython since
         # v1.29 rejects (only "utf-8"/"utf8"/"ascii"): without this every reply fails.
-        # The same function with the accepted spelling; nothing else is changed.
+        # Its contract (a dotted name or labels -> labels as bytes), accepted spelling.
         def check_name(n):
             if isinstance(n, str):
-                n = n.split(".")
-                if n[-1] == "":
-                    n = n[:-1]
-            return [i.encode("utf-8") if isinstance(i, str) else i for i in n]
+                n = (n[:-1] if n.endswith(".") else n).split(".")
+            return [x if isinstance(x, bytes) else x.encode("utf-8") for x in n]
 
         structs.check_name = util.check_name = check_name
 
