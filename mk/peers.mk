@@ -4,6 +4,7 @@
 # The peers are never part of this repository: give their checkouts by path.
 #   make bench-peers MICROPY_DIR=... SLIMDNS_DIR=... CBMDNS_DIR=...   (CB at tag 1.8.0)
 # Without MICROPY_DIR the part is skipped (said so); a missing peer is left out (said so).
+# The 32-bit build needs Debian's gcc-multilib (-m32), as `make unix UNIX_BITS=32` does.
 .PHONY: bench-peers peers-unix
 BENCH_PARTS := bench-peers $(BENCH_PARTS)
 PEERS_BUILD := $(BUILD)/unix-peers-32
