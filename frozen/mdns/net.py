@@ -12,6 +12,7 @@ from . import addr as _addr
 GROUP4 = "224.0.0.251"
 GROUP6 = "ff02::fb"
 PORT = 5353
+RECV_MAX = 2048  # bytes read per datagram; mDNS peers send at most ~1472 on Ethernet/Wi-Fi
 
 _MPY = sys.implementation.name == "micropython"
 _UNIX_MPY = _MPY and sys.platform == "linux"
@@ -334,6 +335,9 @@ class Sockets:
     addrs are local IP strings (None: ask the platform; `interface` picks the
     host interface by name)."""
 
+    _link = None
+    _src = None  # (addr, sock, src) of the last datagram kept (source())
+
     def __init__(self, addrs=None, ipv4=True, ipv6=True, interface=None, port=PORT,
                  on_error=None):
         check_netns()
@@ -347,6 +351,9 @@ class Sockets:
                 addrs = [addrs]
             ifaces = _complete([Iface(a) for a in addrs])
         self.ifaces = ifaces
+        self._link = None  # (ip, on_link(ip)) of the last sender checked
+        if not _MPY:
+            self.read = None  # CPython: recv() into the driver's buffer (recvfrom_into)
         self.v4 = None
         self.v6 = None
         self.index6 = 0
@@ -469,6 +476,27 @@ class Sockets:
         a = decode_sockaddr(a)
         return n, (a[0], a[1], self.where(sock))
 
+    def read(self, sock):
+        """One datagram as the socket returns it, `(data, addr)`, or None when none is
+        waiting: nothing is allocated beyond the socket's own read. source(addr, sock)
+        makes recv's src from addr; the driver calls it only for a datagram it keeps."""
+        try:
+            return sock.recvfrom(RECV_MAX)
+        except OSError as e:
+            if _errno(e) in _AGAIN:
+                return None
+            raise
+
+    def source(self, addr, sock):
+        # The same sender on the same socket as last time: the same src (nothing built).
+        last = self._src
+        if last is not None and last[1] is sock and last[0] == addr:
+            return last[2]
+        a = decode_sockaddr(addr)
+        src = (a[0], a[1], self.where(sock))
+        self._src = (addr, sock, src)
+        return src
+
     def send(self, data, dest=None):
         """dest None: the mDNS group on every family; else (ip, port) by unicast."""
         if dest is None:
@@ -491,6 +519,7 @@ class Sockets:
             new = _complete([Iface(a) for a in addrs]) if addrs is not None else platform_ifaces()
             if new:
                 self.ifaces = new
+                self._link = self._src = None
                 self.addrs = [i.ip for i in new if (i.v6 and self.v6) or (not i.v6 and self.v4)]
                 self._own = set(self.addrs)
                 self._where = link_names(new, self.index6)
@@ -526,6 +555,14 @@ class Sockets:
         """RFC 6762 s11: accept only sources on the local link: IPv6 link-local, or
         inside the prefix of one of our interface addresses."""
         ip = src[0]
+        last = self._link
+        if last is not None and last[0] == ip:
+            return last[1]  # the same sender again: no address parsed
+        ok = self._on_link(ip)
+        self._link = (ip, ok)
+        return ok
+
+    def _on_link(self, ip):
         if ":" in ip:
             if ip.startswith("fe8") or ip.startswith("fe9") or ip.startswith("fea") or ip.startswith("feb"):
                 return True

@@ -52,7 +52,8 @@ class Loop:
         return self.net.sockets()
 
     def process(self, sock=None):
-        self._open()
+        if self.driver is None:  # tested here: one call less per datagram
+            self._open()
         self.driver.process(sock)
 
     def next_timeout_ms(self):
@@ -88,8 +89,13 @@ class Driver:
         self.net = sockets
         self.clock = clock or Clock()
         self.on_error = on_error
-        self.buf = bytearray(bufsize)
-        self.mv = memoryview(self.buf)
+        # A sockets object with read() hands over the datagram the socket allocated
+        # anyway (MicroPython has no recvfrom_into): no receive buffer is kept. One
+        # with recv(sock, buf) only (CPython's recvfrom_into, fakes) reads into buf.
+        self._rd = getattr(sockets, "read", None)
+        self._bufsize = bufsize
+        self.buf = None
+        self.mv = None
         self._poller = None
         self._fds = None
         self.errors = 0
@@ -106,22 +112,38 @@ class Driver:
                 e = e2
         report(e)
 
-    def _read(self, sock, now):
-        # Per datagram nothing is allocated here: the engine gets a memoryview of
-        # the one receive buffer (it decodes into new objects, keeps no reference).
-        left = MAX_BATCH
-        while left:
-            left -= 1
+    def _read(self, sock, now, batch=MAX_BATCH):
+        # Per datagram dropped nothing is allocated here beyond the socket's read: the
+        # drop test runs on the datagram before its source is decoded.
+        rd = self._rd
+        if rd is None and self.buf is None:
+            self.buf = bytearray(self._bufsize)
+            self.mv = memoryview(self.buf)
+        eng = self.engine
+        while batch:
+            batch -= 1
             try:
-                n, src = self.net.recv(sock, self.buf)
+                if rd is not None:
+                    got = rd(sock)
+                    if got is None:
+                        return
+                    data = got[0]
+                    if not eng.wants(data):
+                        continue
+                    src = self.net.source(got[1], sock)
+                else:
+                    n, src = self.net.recv(sock, self.buf)
+                    if not n:
+                        return
+                    data = self.mv[:n]
+                    if not eng.wants(data):
+                        continue
             except OSError as e:
                 self._error(e)
                 return
-            if not n:
-                return
             try:
-                self.engine.feed(self.mv[:n], src, now)
-            except Exception as e:  # malformed input is handled in feed; this is a bug
+                eng.handle(data, src, now)
+            except Exception as e:  # malformed input is handled in handle; this is a bug
                 self._error(e)
 
     def process(self, sock=None):
@@ -135,11 +157,19 @@ class Driver:
             else:
                 sock = None
         if sock is not None:
-            self._read(sock, now)
+            # the caller's poll said readable: one datagram (a poll is level-triggered,
+            # the next round reads the next), so no read ends in EAGAIN's exception
+            self._read(sock, now, 1 if self._rd is not None else MAX_BATCH)
         else:
             for s in self.net.sockets():
                 self._read(s, now)
-        self.tick(now)
+        eng = self.engine
+        try:  # tick(now), inlined: this runs for every datagram
+            eng.tick(now)
+        except Exception as e:
+            self._error(e)
+        if eng._out or eng._events:  # the engine's queues, read here: no call when idle
+            self.flush()
 
     def tick(self, now=None):
         """Run due timers and send what the engine has queued."""
@@ -188,7 +218,7 @@ class Driver:
             if isinstance(s, int):
                 s = self._fds.get(s)
             if s is not None:
-                self._read(s, now)
+                self._read(s, now, 1 if self._rd is not None else MAX_BATCH)
         self.tick(now)
 
     def forget_sockets(self):

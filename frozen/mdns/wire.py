@@ -35,9 +35,12 @@ _MAX_STARTS = 64  # names remembered for compression per packet
 
 def use(module):
     """Switch the name/walk backend (mdnsfast or mdns.fastpy); returns the previous one."""
-    global _f
+    global _f, match, name_eq, native
     old = _f
     _f = module
+    match = module.match
+    name_eq = module.name_eq
+    native = not hasattr(module, "table_add")
     return old
 
 
@@ -370,6 +373,13 @@ def _decode(buf, offs, qd, end_an, end_ns, total):
         else:
             msg.additionals.append(rec)
     return msg
+
+
+# the backend's match and name_eq (kept in step by use()): the engine's drop test and
+# the responder's quick path read raw packets with them
+match = _f.match
+name_eq = _f.name_eq
+native = not hasattr(_f, "table_add")  # the C module (fastpy keeps Writer tables in Python)
 
 
 def concerns(buf, table):

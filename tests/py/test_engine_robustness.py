@@ -739,3 +739,47 @@ def test_a_raising_part_does_not_starve_the_parts_after_it():
     assert (good.seen, good.ticks) == (1, 1)
     errs = [e for e in eng.take_events() if e.kind == "error"]
     assert [type(e.error) for e in errs] == [KeyError, RuntimeError]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_pure_python_precheck_never_drops_a_packet_naming_us(seed):
+    # The pure-Python drop test looks for one label per name of ours before the full
+    # match: whatever the case and compression, a datagram that names us must still
+    # reach the parts, and the pre-check decides exactly as match() on valid datagrams.
+    from mdns import fastpy
+
+    rng = random.Random(seed)
+    old = wire.use(fastpy)
+    try:
+        eng = Engine(rand=lambda lo, hi: lo)
+        part = ResponderPart(eng, "kitchen-cam", ("10.0.0.5", "fd77::5"))
+        part.add_service(Service("Kitchen Cam", "_http._tcp", 80), 0)
+        ours = [r.name for g in part._groups() for r in g.recs]
+        others = ["kitchen-ca.local", "itchen-cam.local", "printer.local", "_ipp._tcp.local",
+                  "5.0.0.11.in-addr.arpa", "Kitchen Cam 2._http._tcp.local"]
+
+        def mixcase(n):
+            return "".join(c.upper() if rng.random() < 0.5 else c for c in n)
+
+        for _ in range(60):
+            qs = [wire.Question(mixcase(rng.choice(others)), wire.TYPE_A) for _ in range(rng.randint(0, 2))]
+            an = [wire.Record(mixcase(rng.choice(others)), wire.TYPE_PTR, mixcase(rng.choice(ours + others)))
+                  for _ in range(rng.randint(0, 2))]
+            named = rng.random() < 0.5
+            if named:
+                n = mixcase(rng.choice(ours))
+                if rng.random() < 0.5:
+                    qs.append(wire.Question(n, wire.TYPE_ANY))
+                else:
+                    an.append(wire.Record(n, wire.TYPE_TXT, {"k": b"v"}))
+            rng.shuffle(qs)
+            rng.shuffle(an)
+            if not qs and not an:
+                continue
+            pkt = wire.encode(wire.Message(flags=wire.FLAG_QR if not qs else 0, questions=qs, answers=an))[0]
+            want = wire.match(pkt, eng._table) != 0
+            assert eng.wants(bytes(pkt)) == want, "seed %d: %r" % (seed, pkt)
+            if named:
+                assert want, "seed %d" % seed
+    finally:
+        wire.use(old)

@@ -4,7 +4,8 @@
 # Called by `make unix MICROPY_DIR=...`; usable alone:
 #   MICROPY_DIR=/path/to/micropython tools/firmware/build-unix.sh [OUT_DIR]
 # Env: MICROPY_DIR (required), UNIX_BITS=64|32, UNIX_VARIANT (default standard),
-#      UNIX_FLAGS (extra make variables), PYTHON, JOBS (default 2).
+#      UNIX_FLAGS (extra make variables), UNIX_MANIFEST (frozen manifest; default
+#      ports/unix/manifest.py), PYTHON, JOBS (default 2).
 # Prints the path of the binary on its last line.
 set -eu
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -64,7 +65,7 @@ say "ports/unix ($FLAGS) -> $OUT"
 # included, and usermod_mdnsfast is the only one in this project.
 # shellcheck disable=SC2086
 make -C "$MPY/ports/unix" -j"$JOBS" $FLAGS PYTHON="$PYTHON" BUILD="$OUT" \
-  USER_C_MODULES="$TOP" FROZEN_MANIFEST="$TOP/ports/unix/manifest.py"
+  USER_C_MODULES="$TOP" FROZEN_MANIFEST="${UNIX_MANIFEST:-$TOP/ports/unix/manifest.py}"
 say "check: import mdns, mdnsfast"
 if [ "$BITS" = 32 ] && [ "$("$OUT/micropython" -c 'import struct; print(struct.calcsize("P"))')" != 4 ]; then
   die "UNIX_BITS=32 but $OUT/micropython is not a 32-bit binary"
