@@ -49,6 +49,23 @@ def _errno(e):
     return e.args[0] if e.args else None
 
 
+# EADDRINUSE: Linux and MicroPython's own errno (rp2 & co.), ESP-IDF's newlib, BSD.
+_INUSE = (98, 112, 48)
+
+
+def _bind(s, sa):
+    # Another stack holding 5353 without SO_REUSEADDR (lwIP shares a port only when
+    # both pcbs set it): stock esp32/rp2 firmware's built-in responder. Say so in one line.
+    try:
+        s.bind(sa)
+    except OSError as e:
+        if _errno(e) not in _INUSE:
+            raise
+        raise OSError(_errno(e), "mdns: UDP 5353 is taken by another mDNS responder that does not share it: "
+                      + ("the firmware's built-in one (stock MicroPython); see docs/stock-firmware.md" if _MPY
+                         and not _UNIX_MPY else "stop it, or make it bind with SO_REUSEADDR/SO_REUSEPORT"))
+
+
 def _noop_error(e):
     pass
 
@@ -398,7 +415,7 @@ class Sockets:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             self._reuse(s)
-            s.bind(_sockaddr("0.0.0.0", self.port))
+            _bind(s, _sockaddr("0.0.0.0", self.port))
             self._join4(s)
             i = self._v4iface()
             if i is not None:
@@ -426,7 +443,7 @@ class Sockets:
         try:
             self._reuse(s)
             self._opt(s, IPPROTO_IPV6, IPV6_V6ONLY, 1)
-            s.bind(_sockaddr("::", self.port))
+            _bind(s, _sockaddr("::", self.port))
             self._join6(s)
             self._opt(s, IPPROTO_IPV6, IPV6_MULTICAST_IF, self.index6)
             self._opt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255)

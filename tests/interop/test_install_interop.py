@@ -109,3 +109,25 @@ def test_wheel_installed_in_a_fresh_venv_browses_avahi(testbed, tmp_path):
     ups = [e for e in map(json.loads, r.stdout.splitlines()) if e["event"] == "up"]
     assert [(e["instance"], e["host"], e["port"], e["txt"]) for e in ups] == [
         ("Wheel Svc", "avahi.local", 9010, {"w": "1"})], r.stdout
+
+
+_HELD = r'''
+import socket, sys
+import mdns
+held = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+held.bind(("0.0.0.0", 5353))   # like a built-in responder: no SO_REUSEADDR
+try:
+    mdns.Responder("held", addrs=[sys.argv[1]], ipv6=False).wait_claimed(1000)
+except OSError as e:
+    print("refused", e.args[0], e.args[1])
+'''
+
+
+def test_port_held_without_reuse_is_refused_with_one_clear_line(testbed):
+    """What users of stock firmware meet (docs/stock-firmware.md): a stack holding 5353
+    without SO_REUSEADDR; we say so and name the way out instead of a bare EADDRINUSE."""
+    tb = testbed(["dut"])
+    dut = tb["dut"]
+    r = dut.python(["-c", _HELD, dut.ip4], timeout=20)
+    assert r.stdout.startswith("refused 98 mdns: UDP 5353 is taken by another mDNS responder"), r.stdout + r.stderr
+    assert "SO_REUSEADDR" in r.stdout and len(r.stdout.splitlines()) == 1

@@ -415,3 +415,32 @@ def test_interface_on_an_esp32_like_board(fake, monkeypatch):
     monkeypatch.setattr(_WLAN, "up", (0,))
     s.rejoin()
     assert s.addrs == ["192.168.1.77"] and _srcs(s) == ("sta", None)
+
+
+@pytest.mark.parametrize("errno_, lwip, hint", [
+    (112, True, "built-in one (stock MicroPython); see docs/stock-firmware.md"),  # esp32 (newlib errno)
+    (98, True, "built-in one"),  # rp2 / modlwip (MicroPython's errno)
+    (98, False, "SO_REUSEADDR/SO_REUSEPORT"),  # Linux
+])
+def test_port_held_by_another_responder_is_one_clear_line(fake, monkeypatch, errno_, lwip, hint):
+    monkeypatch.setattr(net, "_MPY", lwip)
+    monkeypatch.setattr(net, "_UNIX_MPY", False)
+
+    def bind(self, a):
+        raise OSError(errno_, "EADDRINUSE")
+
+    monkeypatch.setattr(FakeSock, "bind", bind)
+    with pytest.raises(OSError) as e:
+        net.Sockets(["10.77.0.5"], ipv6=False)
+    assert e.value.args[0] == errno_ and "UDP 5353 is taken" in e.value.args[1] and hint in e.value.args[1]
+    assert "\n" not in e.value.args[1] and fake[0].closed
+
+
+def test_other_bind_errors_pass_through(fake, monkeypatch):
+    def bind(self, a):
+        raise OSError(13, "EACCES")
+
+    monkeypatch.setattr(FakeSock, "bind", bind)
+    with pytest.raises(OSError) as e:
+        net.Sockets(["10.77.0.5"], ipv6=False)
+    assert e.value.args == (13, "EACCES")
