@@ -91,7 +91,7 @@ def test_wheel_metadata_and_contents(dist):
         assert "Project-URL: %s, https://" % label in meta, label
     assert "[console_scripts]\nmdns = mdns.__main__:main" in z.read(info + "entry_points.txt").decode()
     assert [n for n in names if n.startswith("mdnsfast.") and n.endswith(".so")], "C extension missing"
-    for f in ("mdns/__main__.py", "mdns/host/cli.py", "mdns/py.typed", "mdns/__init__.pyi"):
+    for f in ("mdns/__main__.py", "mdns/host/cli.py", "mdns/py.typed", "mdns/__init__.pyi", "mdns/fleet/__init__.pyi"):
         assert f in names, f
     assert not [n for n in names if n.startswith("tests/") or n.startswith("usermod_mdnsfast/")]
 
