@@ -131,3 +131,30 @@ def test_port_held_without_reuse_is_refused_with_one_clear_line(testbed):
     r = dut.python(["-c", _HELD, dut.ip4], timeout=20)
     assert r.stdout.startswith("refused 98 mdns: UDP 5353 is taken by another mDNS responder"), r.stdout + r.stderr
     assert "SO_REUSEADDR" in r.stdout and len(r.stdout.splitlines()) == 1
+
+
+_MPY_HELD = r'''
+import sys
+sys.path.insert(0, sys.argv[2])
+from mdns.responder import Responder
+try:
+    Responder("held", addrs=[sys.argv[1]], ipv6=False).wait_claimed(1000)
+except OSError as e:
+    print("refused", e.args[0], e.args[1])
+'''
+
+
+def test_micropython_unix_port_held_without_reuse_is_refused_clearly(testbed, tmp_path):
+    """The same on the MicroPython unix port (its errno, its socket module)."""
+    assert os.path.exists(MPY_UNIX), "no MicroPython unix binary at %s: make unix MICROPY_DIR=... (or MDNS_MPY_UNIX=path)" % MPY_UNIX
+    tb = testbed(["dut"])
+    dut = tb["dut"]
+    holder = dut.python_popen(["-c", "import socket, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                                     "s.bind(('0.0.0.0', 5353))\nprint('held', flush=True)\ntime.sleep(30)"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    LineStream(holder, name="holder").wait_for(lambda l: l == "held", 10, what="5353 held")
+    script = tmp_path / "held.py"
+    script.write_text(_MPY_HELD)
+    r = dut.run([MPY_UNIX, str(script), dut.ip4, os.path.join(TOP, "frozen")], timeout=20, check=False)
+    assert r.stdout.startswith("refused 98 mdns: UDP 5353 is taken by another mDNS responder"), r.stdout + r.stderr
+    assert "SO_REUSEADDR" in r.stdout
