@@ -242,7 +242,15 @@ def _open_driver():
     from . import net, sync
     from .engine import Engine
 
-    return sync.Driver(Engine(), net.Sockets())
+    try:
+        s = net.Sockets()
+    except OSError as e:
+        if net._errno(e) not in net._INUSE:
+            raise
+        # 5353 held by a stack that does not share it (stock firmware, docs/stock-firmware.md):
+        # ask from another port; responders answer such one-shot queries by unicast (s5.1, s6.7)
+        s = net.Sockets(one_shot=True)
+    return sync.Driver(Engine(), s)
 
 
 def _drivers(driver):

@@ -158,3 +158,29 @@ def test_micropython_unix_port_held_without_reuse_is_refused_clearly(testbed, tm
     r = dut.run([MPY_UNIX, str(script), dut.ip4, os.path.join(TOP, "frozen")], timeout=20, check=False)
     assert r.stdout.startswith("refused 98 mdns: UDP 5353 is taken by another mDNS responder"), r.stdout + r.stderr
     assert "SO_REUSEADDR" in r.stdout
+
+
+_HELD_RESOLVE = r'''
+import socket, sys
+import mdns
+held = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+held.bind(("0.0.0.0", 5353))   # like a built-in responder: no SO_REUSEADDR
+print("host", mdns.resolve_host("printer.local", 3000))
+s = mdns.resolve_service("Office Printer", "_ipp._tcp", 3000)
+print("service", s and (s["host"], s["port"], s["addresses"], s["txt"]))
+print("types", mdns.service_types(1500))
+'''
+
+
+def test_resolvers_fall_back_to_one_shot_queries_when_5353_is_held(testbed):
+    """Stock firmware keeps 5353: the one-shot resolvers ask from another port and
+    Avahi answers them by unicast (RFC 6762 s5.1, s6.7)."""
+    tb = testbed(["dut", "printer"])
+    dut, pr = tb["dut"], tb["printer"]
+    av = pr.start_avahi()
+    av.publish_service("Office Printer", "_ipp._tcp", 631, txt=["rp=ipp/print"])
+    r = dut.python(["-c", _HELD_RESOLVE], timeout=30)
+    lines = r.stdout.splitlines()
+    assert lines[0] == "host %r" % [pr.ip4, pr.ip6], r.stdout + r.stderr
+    assert lines[1] == "service %r" % (("printer.local", 631, [pr.ip4, pr.ip6], {"rp": b"ipp/print"}),), r.stdout
+    assert lines[2] == "types ['_ipp._tcp']", r.stdout

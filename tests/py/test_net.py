@@ -444,3 +444,14 @@ def test_other_bind_errors_pass_through(fake, monkeypatch):
     with pytest.raises(OSError) as e:
         net.Sockets(["10.77.0.5"], ipv6=False)
     assert e.value.args == (13, "EACCES")
+
+
+def test_one_shot_binds_an_ephemeral_port_joins_nothing_and_sends_to_5353(fake):
+    s = net.Sockets(["10.77.0.5", "fd77::5"], one_shot=True)
+    v4, v6 = fake
+    assert v4.bound == ("0.0.0.0", 0) and v6.bound[:2] == ("::", 0)
+    assert not opt(v4, net.IPPROTO_IP, net.IP_ADD_MEMBERSHIP) and not opt(v6, net.IPPROTO_IPV6, net.IPV6_JOIN_GROUP)
+    s.rejoin()
+    assert not opt(v4, net.IPPROTO_IP, net.IP_ADD_MEMBERSHIP)
+    s.send(b"q")
+    assert v4.sent == [(b"q", ("224.0.0.251", 5353))] and v6.sent[0][1][:2] == ("ff02::fb", 5353)

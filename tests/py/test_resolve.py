@@ -246,3 +246,38 @@ def test_resolve_service_avahi_like_one_family_from_additionals():
     sim, d = setup(Peer(txt={"a": b"1"}))
     r = mr.resolve_service("Kitchen Cam", "_http._tcp", 3000, d, ipv6=False)
     assert r["addresses"] == ["10.0.0.2"] and sim.now == 0
+
+
+def test_open_driver_falls_back_to_one_shot_when_5353_is_held(monkeypatch):
+    from mdns import net
+
+    made = []
+
+    class Held:
+        def __init__(self, **kw):
+            made.append(kw)
+            if not kw.get("one_shot"):
+                raise OSError(112, "EADDRINUSE")
+            self.addrs = ["10.0.0.5"]
+
+        def is_own(self, src):
+            return False
+
+        def on_link(self, src):
+            return True
+
+    monkeypatch.setattr(net, "Sockets", Held)
+    d = mr._open_driver()
+    assert made == [{}, {"one_shot": True}] and isinstance(d.net, Held)
+
+
+def test_open_driver_other_errors_are_not_hidden(monkeypatch):
+    from mdns import net
+
+    def boom(**kw):
+        raise OSError(13, "EACCES")
+
+    monkeypatch.setattr(net, "Sockets", boom)
+    with pytest.raises(OSError) as e:
+        mr._open_driver()
+    assert e.value.args[0] == 13
