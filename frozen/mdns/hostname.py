@@ -30,6 +30,12 @@ def default():
             h = os.uname()[1]
         except (ImportError, AttributeError, OSError):
             pass
+    if not h:
+        try:  # the MicroPython unix port has neither of the above
+            with open("/proc/sys/kernel/hostname") as f:
+                h = f.read().strip()
+        except OSError:
+            pass
     return (h or "micropython").split(".")[0]
 
 

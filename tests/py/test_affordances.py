@@ -98,3 +98,14 @@ def test_no_rename_leaves_network_hostname_alone(board):
     r.part.start(0)
     _run(eng, 0, 5000)
     assert r.claimed and board.set_calls == []
+
+
+def test_without_gethostname_or_uname_the_kernel_name_is_used(monkeypatch):
+    # the MicroPython unix port: no socket.gethostname, no os.uname
+    import os
+
+    monkeypatch.delattr(socket, "gethostname")
+    monkeypatch.delattr(os, "uname")
+    with open("/proc/sys/kernel/hostname") as f:
+        want = f.read().strip().split(".")[0]
+    assert mh.default() == want and want
