@@ -37,7 +37,7 @@ $(STAMP)/venv: requirements-test.txt pyproject.toml | $(STAMP)/debian
 	@echo "== setup: Python virtualenv in .venv"
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
-	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
+	MDNSFAST_NO_EXT=1 $(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .  # tests pick the C core by MDNS_HOST_FAST
 	@touch $@
 
 $(STAMP)/npm: tests/mpy/package.json tests/mpy/package-lock.json | $(STAMP)/debian

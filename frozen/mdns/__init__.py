@@ -10,6 +10,7 @@ _LAZY = (
     ("Responder", "responder"),
     ("Service", "service"),
     ("Browser", "browser"),
+    ("AllBrowser", "browseall"),
     ("ServiceType", "servicetype"),
     ("tcp", "servicetype"),
     ("udp", "servicetype"),

@@ -393,6 +393,8 @@ class Browser(sync.Loop):
     ipv6, interface, resolve_timeout_ms (5000), max_records (256), max_bytes
     (32768), on_error."""
 
+    part_class = BrowserPart  # mdns.browseall.AllBrowser: every type
+
     def __init__(self, service_type, on_event=None, driver=None, engine=None, sockets=None,
                  clock=None, rand=None, addrs=None, ipv4=True, ipv6=True, interface=None,
                  resolve_timeout_ms=RESOLVE_TIMEOUT_MS, max_records=256, max_bytes=32768,
@@ -408,8 +410,8 @@ class Browser(sync.Loop):
         self.on_error = on_error
         self._aio = None
         self._streams = []
-        self.part = BrowserPart(self.engine, service_type, on_event, resolve_timeout_ms,
-                                max_records=max_records, max_bytes=max_bytes)
+        self.part = self.part_class(self.engine, service_type, on_event, resolve_timeout_ms,
+                                    max_records=max_records, max_bytes=max_bytes)
         self.part._listeners = [self._to_streams]
         self._own = False
 

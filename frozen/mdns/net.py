@@ -50,6 +50,23 @@ def _errno(e):
     return e.args[0] if e.args else None
 
 
+# EADDRINUSE: Linux and MicroPython's own errno (rp2 & co.), ESP-IDF's newlib, BSD.
+_INUSE = (98, 112, 48)
+
+
+def _bind(s, sa):
+    # Another stack holding 5353 without SO_REUSEADDR (lwIP shares a port only when
+    # both pcbs set it): stock esp32/rp2 firmware's built-in responder. Say so in one line.
+    try:
+        s.bind(sa)
+    except OSError as e:
+        if _errno(e) not in _INUSE:
+            raise
+        raise OSError(_errno(e), "mdns: UDP 5353 is taken by another mDNS responder that does not share it: "
+                      + ("the firmware's built-in one (stock MicroPython); see docs/stock-firmware.md" if _MPY
+                         and not _UNIX_MPY else "stop it, or make it bind with SO_REUSEADDR/SO_REUSEPORT"))
+
+
 def _noop_error(e):
     pass
 
@@ -331,17 +348,19 @@ def decode_sockaddr(a):
 class Sockets:
     """UDP 5353 sockets joined to the mDNS groups on one interface.
 
-    Sockets(addrs=None, ipv4=True, ipv6=True, interface=None, port=5353):
+    Sockets(addrs=None, ipv4=True, ipv6=True, interface=None, port=5353, one_shot=False):
     addrs are local IP strings (None: ask the platform; `interface` picks the
-    host interface by name)."""
+    host interface by name). one_shot: bind an ephemeral port and join no group, for
+    one-shot queries (RFC 6762 s5.1) whose replies come by unicast (s6.7)."""
 
     _link = None
     _src = None  # (addr, sock, src) of the last datagram kept (source())
 
     def __init__(self, addrs=None, ipv4=True, ipv6=True, interface=None, port=PORT,
-                 on_error=None):
+                 on_error=None, one_shot=False):
         check_netns()
         self.port = port
+        self.one_shot = one_shot
         self.interface = interface  # name given by the caller (reported in recv's src)
         self.on_error = on_error or _noop_error
         if addrs is None:
@@ -397,6 +416,8 @@ class Sockets:
         return None
 
     def _join4(self, s):
+        if self.one_shot:
+            return
         i = self._v4iface()
         mreq = _addr.aton4(GROUP4) + (i.packed if i else bytes(4))
         s.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreq)
@@ -405,7 +426,7 @@ class Sockets:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             self._reuse(s)
-            s.bind(_sockaddr("0.0.0.0", self.port))
+            _bind(s, _sockaddr("0.0.0.0", 0 if self.one_shot else self.port))
             self._join4(s)
             i = self._v4iface()
             if i is not None:
@@ -421,6 +442,8 @@ class Sockets:
         return s
 
     def _join6(self, s):
+        if self.one_shot:
+            return
         mreq = _addr.aton6(GROUP6) + struct.pack("@I", self.index6)
         s.setsockopt(IPPROTO_IPV6, IPV6_JOIN_GROUP, mreq)
 
@@ -433,7 +456,7 @@ class Sockets:
         try:
             self._reuse(s)
             self._opt(s, IPPROTO_IPV6, IPV6_V6ONLY, 1)
-            s.bind(_sockaddr("::", self.port))
+            _bind(s, _sockaddr("::", 0 if self.one_shot else self.port))
             self._join6(s)
             self._opt(s, IPPROTO_IPV6, IPV6_MULTICAST_IF, self.index6)
             self._opt(s, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255)

@@ -103,7 +103,12 @@ class ServiceLookup:
     target. result: dict like a browser event's fields (instance, name, type,
     domain, host, port, addresses, txt), or None when no SRV came in time."""
 
-    def __init__(self, engine, instance, service_type=None, timeout_ms=TIMEOUT_MS, on_done=None):
+    def __init__(self, engine, instance, service_type=None, timeout_ms=TIMEOUT_MS, on_done=None,
+                 txt=True, addresses=True, ipv4=True, ipv6=True):
+        # Stop at what the caller needs: SRV only (txt=False, addresses=False), no
+        # addresses, or one family; nothing more is asked for or waited on.
+        self.want_txt = txt
+        self.fams = [t for t, on in ((wire.TYPE_A, ipv4), (wire.TYPE_AAAA, ipv6)) if on and addresses]
         self.q = _querier.of(engine)
         self.cache = self.q.cache
         self.name = instance_name(instance, service_type)
@@ -169,26 +174,34 @@ class ServiceLookup:
         recs = []
         if srv is not None:
             host = srv.data[3]
-            recs = c.get(host, wire.TYPE_A, now) + c.get(host, wire.TYPE_AAAA, now)
+            for t in self.fams:
+                recs += c.get(host, t, now)
         return srv, txt, recs
 
     def _check(self, now):
         srv, txt, recs = self._get(now)
         if srv is None:
             self._ask(self.name, wire.TYPE_SRV)
-        if txt is None:
+        if txt is None and self.want_txt:
             self._ask(self.name, wire.TYPE_TXT)
         if srv is not None:
             host = srv.data[3]
-            if self._host is None:
+            if self._host is None and self.fams:
                 self._host = host
                 self.cache.interest_changed()
-            if not recs:
-                self._ask(host, wire.TYPE_A)
-                self._ask(host, wire.TYPE_AAAA)
-            elif txt is not None:
-                fams = [r.type for r in recs]
-                if wire.TYPE_A in fams and wire.TYPE_AAAA in fams:
+            if txt is None and self.want_txt:
+                for t in self.fams:
+                    if not recs:
+                        self._ask(host, t)
+                return
+            if not self.fams:
+                self._finish(now)
+            elif not recs:
+                for t in self.fams:
+                    self._ask(host, t)
+            else:
+                have = [r.type for r in recs]
+                if len(set(have)) == len(self.fams):
                     self._finish(now)
                 elif self._settle is None:
                     self._settle = now + SETTLE_MS
@@ -205,7 +218,7 @@ class ServiceLookup:
                 "host": srv.data[3],
                 "port": srv.data[2],
                 "addresses": addresses(recs),
-                "txt": txt if txt is not None else {},
+                "txt": txt if txt is not None else ({} if self.want_txt else None),
             }
         self._close()
         self.done = True
@@ -229,7 +242,15 @@ def _open_driver():
     from . import net, sync
     from .engine import Engine
 
-    return sync.Driver(Engine(), net.Sockets())
+    try:
+        s = net.Sockets()
+    except OSError as e:
+        if net._errno(e) not in net._INUSE:
+            raise
+        # 5353 held by a stack that does not share it (stock firmware, docs/stock-firmware.md):
+        # ask from another port; responders answer such one-shot queries by unicast (s5.1, s6.7)
+        s = net.Sockets(one_shot=True)
+    return sync.Driver(Engine(), s)
 
 
 def _drivers(driver):
@@ -315,13 +336,18 @@ async def resolve_host_async(name, timeout_ms=TIMEOUT_MS, driver=None, ipv4=True
     return addresses(lk.result)
 
 
-def resolve_service(instance, service_type=None, timeout_ms=TIMEOUT_MS, driver=None):
-    """dict(instance, name, type, domain, host, port, addresses, txt) or None."""
-    return _run(lambda e: ServiceLookup(e, instance, service_type, timeout_ms), timeout_ms, driver).result
+def resolve_service(instance, service_type=None, timeout_ms=TIMEOUT_MS, driver=None, txt=True,
+                    addresses=True, ipv4=True, ipv6=True):
+    """dict(instance, name, type, domain, host, port, addresses, txt) or None.
+    txt=False / addresses=False / ipv4=False / ipv6=False: neither ask nor wait for those."""
+    return _run(lambda e: ServiceLookup(e, instance, service_type, timeout_ms, None, txt, addresses, ipv4, ipv6),
+                timeout_ms, driver).result
 
 
-async def resolve_service_async(instance, service_type=None, timeout_ms=TIMEOUT_MS, driver=None):
-    lk = await _arun(lambda e: ServiceLookup(e, instance, service_type, timeout_ms), timeout_ms, driver)
+async def resolve_service_async(instance, service_type=None, timeout_ms=TIMEOUT_MS, driver=None, txt=True,
+                                addresses=True, ipv4=True, ipv6=True):
+    lk = await _arun(lambda e: ServiceLookup(e, instance, service_type, timeout_ms, None, txt, addresses, ipv4,
+                                             ipv6), timeout_ms, driver)
     return lk.result
 
 

@@ -9,6 +9,7 @@ from . import sync
 from . import names as _names
 from . import addr as _addr
 from . import prober
+from . import hostname as _hostname
 from .engine import Engine
 from .owned import (TTL_HOST, TTL_OTHER, ANNOUNCE_COUNT, ANNOUNCE_INTERVAL, RATE_LIMIT,
                     ASKERS_MAX, TC_KEEP, TC_SOURCES, WAIT, PROBE, ANNOUNCE, DONE, _Group, Owned)
@@ -123,8 +124,10 @@ class ResponderPart(Owned, Claim, Announce, Answer, Quick, Reply, Defend):
 
 # =================================================================== public API
 class Responder(sync.Loop):
-    """mdns.Responder(hostname, addrs=None, services=(), ...): claim hostname.local
-    and advertise services on one interface.
+    """mdns.Responder(hostname=None, addrs=None, services=(), ...): claim hostname.local
+    and advertise services on one interface. hostname None: network.hostname() on a
+    board, the short host name on CPython; a trailing ".local" / ".local." is dropped.
+    After a conflict rename the board's network.hostname() follows the claimed name.
 
     Sync: r.sockets() for your poll loop, r.process(sock) when one is readable,
     r.next_timeout_ms() for the poll timeout, or r.poll(ms); r.close() says goodbye.
@@ -134,21 +137,31 @@ class Responder(sync.Loop):
     clock (callable -> ms), rand(lo, hi), on_event(Event), on_error(exception),
     ttl_host (120), ttl_other (4500), announce_count (2)."""
 
-    def __init__(self, hostname, addrs=None, services=(), ipv4=True, ipv6=True, interface=None,
+    def __init__(self, hostname=None, addrs=None, services=(), ipv4=True, ipv6=True, interface=None,
                  engine=None, sockets=None, clock=None, rand=None, on_event=None, on_error=None,
                  ttl_host=TTL_HOST, ttl_other=TTL_OTHER, announce_count=ANNOUNCE_COUNT):
+        if hostname is None:
+            hostname = _hostname.default()
+        self._user_event = on_event
         self.engine = engine if engine is not None else Engine(rand=rand)
         self.on_error = on_error
         self._want = (addrs, ipv4, ipv6, interface)
         self.net = sockets
         self._clock = clock
-        self.part = ResponderPart(self.engine, hostname, addrs or (), on_event=on_event,
+        self.part = ResponderPart(self.engine, hostname, addrs or (), on_event=self._on_event,
                                   ttl_host=ttl_host, ttl_other=ttl_other,
                                   announce_count=announce_count)
+        self._label0 = self.part.host_label
         self.driver = None
         self._aio = None
         for s in services:
             self.part.add_service(s, 0)
+
+    def _on_event(self, ev):
+        if ev.kind == "claimed" and ev.what == "host" and self.part.host_label != self._label0:
+            _hostname.adopt(self.part.host_label)  # renamed after a conflict (s9)
+        if self._user_event is not None:
+            self._user_event(ev)
 
     # -- names
     @property

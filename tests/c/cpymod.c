@@ -1,6 +1,7 @@
-/* CPython binding of the mdnsfast core, for the host tests only (the firmware
- * uses usermod_mdnsfast/modmdnsfast.c). Same Python-level API and errors as
- * the MicroPython module: see "The mdnsfast contract" in docs/design.md. */
+/* CPython binding of the mdnsfast core: the host tests' backend and the wheel's
+ * optional extension (setup.py); the firmware uses usermod_mdnsfast/modmdnsfast.c.
+ * Same Python-level API and errors as the MicroPython module: see "The mdnsfast
+ * contract" in docs/design.md. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 

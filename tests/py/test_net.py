@@ -415,3 +415,43 @@ def test_interface_on_an_esp32_like_board(fake, monkeypatch):
     monkeypatch.setattr(_WLAN, "up", (0,))
     s.rejoin()
     assert s.addrs == ["192.168.1.77"] and _srcs(s) == ("sta", None)
+
+
+@pytest.mark.parametrize("errno_, lwip, hint", [
+    (112, True, "built-in one (stock MicroPython); see docs/stock-firmware.md"),  # esp32 (newlib errno)
+    (98, True, "built-in one"),  # rp2 / modlwip (MicroPython's errno)
+    (98, False, "SO_REUSEADDR/SO_REUSEPORT"),  # Linux
+])
+def test_port_held_by_another_responder_is_one_clear_line(fake, monkeypatch, errno_, lwip, hint):
+    monkeypatch.setattr(net, "_MPY", lwip)
+    monkeypatch.setattr(net, "_UNIX_MPY", False)
+
+    def bind(self, a):
+        raise OSError(errno_, "EADDRINUSE")
+
+    monkeypatch.setattr(FakeSock, "bind", bind)
+    with pytest.raises(OSError) as e:
+        net.Sockets(["10.77.0.5"], ipv6=False)
+    assert e.value.args[0] == errno_ and "UDP 5353 is taken" in e.value.args[1] and hint in e.value.args[1]
+    assert "\n" not in e.value.args[1] and fake[0].closed
+
+
+def test_other_bind_errors_pass_through(fake, monkeypatch):
+    def bind(self, a):
+        raise OSError(13, "EACCES")
+
+    monkeypatch.setattr(FakeSock, "bind", bind)
+    with pytest.raises(OSError) as e:
+        net.Sockets(["10.77.0.5"], ipv6=False)
+    assert e.value.args == (13, "EACCES")
+
+
+def test_one_shot_binds_an_ephemeral_port_joins_nothing_and_sends_to_5353(fake):
+    s = net.Sockets(["10.77.0.5", "fd77::5"], one_shot=True)
+    v4, v6 = fake
+    assert v4.bound == ("0.0.0.0", 0) and v6.bound[:2] == ("::", 0)
+    assert not opt(v4, net.IPPROTO_IP, net.IP_ADD_MEMBERSHIP) and not opt(v6, net.IPPROTO_IPV6, net.IPV6_JOIN_GROUP)
+    s.rejoin()
+    assert not opt(v4, net.IPPROTO_IP, net.IP_ADD_MEMBERSHIP)
+    s.send(b"q")
+    assert v4.sent == [(b"q", ("224.0.0.251", 5353))] and v6.sent[0][1][:2] == ("ff02::fb", 5353)

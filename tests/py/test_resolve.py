@@ -211,3 +211,73 @@ def test_async_timeout():
     sim = Sim()
     assert run_async(sim, lambda d: mr.resolve_host_async("nobody.local", 500, d)) == []
     assert 500 <= sim.now < 2000
+
+
+def _asked(sim):
+    return [(q.name, q.type) for t, m, x, y in sim.queries() for q in m.questions]
+
+
+def test_resolve_service_srv_only_asks_and_waits_for_nothing_else():
+    sim, d = setup(Peer(mode="bare", flush=False))
+    r = mr.resolve_service("Kitchen Cam", "_http._tcp", 3000, d, txt=False, addresses=False)
+    assert r["host"] == "cam.local" and r["port"] == 80 and r["addresses"] == [] and r["txt"] is None
+    assert _asked(sim) == [("Kitchen Cam._http._tcp.local", TYPE_SRV)]
+    assert sim.now == 0
+
+
+def test_resolve_service_without_addresses_stops_at_srv_and_txt():
+    sim, d = setup(Peer(mode="bare", flush=False, txt={"a": b"1"}))
+    r = mr.resolve_service("Kitchen Cam", "_http._tcp", 3000, d, addresses=False)
+    assert r["port"] == 80 and r["txt"] == {"a": b"1"} and r["addresses"] == []
+    assert sorted(t for n, t in _asked(sim)) == [TYPE_TXT, TYPE_SRV]
+
+
+@pytest.mark.parametrize("v4, v6, want_type, want", [
+    (True, False, TYPE_A, ["10.0.0.2"]), (False, True, TYPE_AAAA, ["fd77::2"])])
+def test_resolve_service_one_family_asks_it_alone_and_does_not_settle(v4, v6, want_type, want):
+    sim, d = setup(Peer(mode="bare", flush=False))
+    r = mr.resolve_service("Kitchen Cam", "_http._tcp", 3000, d, ipv4=v4, ipv6=v6)
+    assert r["addresses"] == want
+    assert [t for n, t in _asked(sim) if n == "cam.local"] == [want_type]
+    assert sim.now < mr.SETTLE_MS  # the other family is not waited for
+
+
+def test_resolve_service_avahi_like_one_family_from_additionals():
+    sim, d = setup(Peer(txt={"a": b"1"}))
+    r = mr.resolve_service("Kitchen Cam", "_http._tcp", 3000, d, ipv6=False)
+    assert r["addresses"] == ["10.0.0.2"] and sim.now == 0
+
+
+def test_open_driver_falls_back_to_one_shot_when_5353_is_held(monkeypatch):
+    from mdns import net
+
+    made = []
+
+    class Held:
+        def __init__(self, **kw):
+            made.append(kw)
+            if not kw.get("one_shot"):
+                raise OSError(112, "EADDRINUSE")
+            self.addrs = ["10.0.0.5"]
+
+        def is_own(self, src):
+            return False
+
+        def on_link(self, src):
+            return True
+
+    monkeypatch.setattr(net, "Sockets", Held)
+    d = mr._open_driver()
+    assert made == [{}, {"one_shot": True}] and isinstance(d.net, Held)
+
+
+def test_open_driver_other_errors_are_not_hidden(monkeypatch):
+    from mdns import net
+
+    def boom(**kw):
+        raise OSError(13, "EACCES")
+
+    monkeypatch.setattr(net, "Sockets", boom)
+    with pytest.raises(OSError) as e:
+        mr._open_driver()
+    assert e.value.args[0] == 13
