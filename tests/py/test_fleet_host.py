@@ -8,9 +8,9 @@ import stat
 
 import pytest
 
-from mdns.fleet import offer
-from mdns.host import cli, fleet_flash, fleet_release, fleet_rollout, fleet_net
-from fleet_fakes import KEY
+from mdns.fleet import offer, sig
+from mdns.host import cli, fleet_flash, fleet_keys, fleet_release, fleet_rollout, fleet_net
+from fleet_fakes import KEY, PUB
 
 
 def run_cli(*argv):
@@ -81,13 +81,18 @@ def test_release_empty_dir(tmp_path):
 def test_keygen(tmp_path, capsys):
     p = str(tmp_path / "fleet.key")
     assert run_cli("fleet", "keygen", p) == 0
-    k = offer.load_key(p)
-    assert len(k) == 32
+    k = fleet_keys.load_private(p)
+    pub = offer.load_pub(p + ".pub")
+    assert pub is not None and pub.hex() == fleet_keys.pub_hex(k)
     assert stat.S_IMODE(os.stat(p).st_mode) == 0o600
+    assert b"PRIVATE KEY" in open(p, "rb").read() and "PRIVATE" not in open(p + ".pub").read()
     assert run_cli("fleet", "keygen", p) == 2  # never overwrites a key by accident
-    assert offer.load_key(p) == k
+    assert offer.load_pub(p + ".pub") == pub
     out = capsys.readouterr().out
-    assert "mpremote cp" in out and "make provision-key PORT=" in out
+    assert "mpremote cp" in out and "make provision-key PORT=" in out and ":fleet.pub" in out
+    # what the host signs, the device's verifier accepts
+    o = offer.make(fleet_keys.signer(k), "d", "h", "00", "B", "1.0.0", 10, "ab" * 32, "http://x/")
+    assert offer.check_signature(o, pub, sig.verifier()) == "ok"
 
 
 def test_simulate_release_and_release_check(tmp_path, capsys):
@@ -110,7 +115,7 @@ def test_upgrade_refuses_bad_key_file(tmp_path, capsys):
     k = tmp_path / "k"
     k.write_text("not a key")
     assert run_cli("fleet", "upgrade", d, "--key", str(k)) == 2
-    assert "not a fleet key" in capsys.readouterr().err
+    assert "not a fleet private key" in capsys.readouterr().err
 
 
 def test_table():
@@ -126,6 +131,9 @@ class FakeResponder:
 
     def add_service(self, s):
         self.services.append(s)
+
+    def update_service(self, s, txt):
+        s.txt = dict(txt)
 
     def remove_service(self, s):
         self.services.remove(s)
@@ -157,7 +165,8 @@ class Devices:
 
     def add(self, name, board, fw="0.1.0", ota="valid", err=""):
         self.devices[name] = {"name": name, "board": board, "fw": fw, "ota": ota, "last_error": err,
-                              "slot": "ota_0", "offer": "", "address": "10.0.0.%d" % (len(self.devices) + 2)}
+                              "slot": "ota_0", "offer": "", "address": "10.0.0.%d" % (len(self.devices) + 2),
+                              "nonce": "%016x" % len(self.devices), "took": "", "key": offer.fingerprint(PUB)}
 
     def poll(self, ms):
         self.polls += 1
@@ -169,8 +178,9 @@ class Devices:
 
 
 def upgrade_ok(d, o):
-    assert offer.verify(o, KEY, d["board"], d["fw"], 0x180000) == "ok"
-    d.update(fw=o["v"], ota="valid", slot="ota_1", offer=o["sig"][:8])
+    assert offer.check_signature(o, PUB, sig.verifier()) == "ok"
+    assert offer.check_firmware(o, d["nonce"], d["board"], d["fw"], 0x180000) == "ok"
+    d.update(fw=o["v"], ota="valid", slot="ota_1", offer=o["sig"][:8], nonce=d["nonce"] + "x", last_error="")
 
 
 def refuse(reason):
@@ -357,18 +367,20 @@ def _make(args, tmp_path):
     return r, calls
 
 
-def test_provision_key_copies_the_key_with_mpremote(tmp_path):
+def test_provision_key_copies_the_public_key_with_mpremote(tmp_path):
     key = tmp_path / "fleet.key"
-    fleet_rollout.keygen(str(key))
-    r, calls = _make(["PORT=/dev/ttyFAKE", "KEY=%s" % key], tmp_path)
+    fleet_keys.keygen(str(key))
+    r, calls = _make(["PORT=/dev/ttyFAKE", "KEY=%s.pub" % key], tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert calls == ["connect /dev/ttyFAKE cp %s :fleet.key" % key]
+    assert calls == ["connect /dev/ttyFAKE cp %s.pub :fleet.pub" % key]
+    r, calls = _make(["PORT=/dev/ttyFAKE", "KEY=%s" % key], tmp_path)  # the private key never goes
+    assert r.returncode != 0 and "not a fleet public key" in r.stdout + r.stderr
 
 
 @pytest.mark.parametrize("args, says", [
     ([], "PORT is not set"),
     (["PORT=/dev/ttyFAKE"], "KEY is not set"),
-    (["PORT=/dev/ttyFAKE", "KEY=/nonexistent/fleet.key"], "not a fleet key"),
+    (["PORT=/dev/ttyFAKE", "KEY=/nonexistent/fleet.key.pub"], "not a fleet public key"),
 ])
 def test_provision_key_refuses_without_port_or_good_key(tmp_path, args, says):
     r, calls = _make(args, tmp_path)
@@ -391,3 +403,107 @@ def test_image_server_listens_on_the_chosen_address_only(tmp_path):
             socket.create_connection(("127.0.0.2", srv.port), timeout=2).close()  # same host, other address
     finally:
         srv.stop()
+
+
+# ---- issue 12: fresh offers after `stale`, another host's win, old devices, rekey, exit codes
+def test_rollout_resigns_after_a_stale_refusal():
+    seen = []
+
+    def stale_once(d, o):
+        seen.append(o["nonce"])
+        if len(seen) == 1:
+            d.update(last_error="stale", offer=o["sig"][:8], nonce="feedfeedfeedfeed")  # judged another offer
+        elif o["nonce"] == d["nonce"]:
+            upgrade_ok(d, o)
+
+    ro, resp, fleet, out = rollout([("d1", "B1")], {"d1": stale_once})
+    assert ro.run() == 0 and seen[0] != seen[-1] == "feedfeedfeedfeed"
+
+
+def test_rollout_replayed_stale_is_a_failure_after_a_few_fresh_offers():
+    def always_stale(d, o):
+        d.update(last_error="stale", offer=o["sig"][:8], nonce=d["nonce"] + "1")
+
+    ro, resp, fleet, out = rollout([("d1", "B1")], {"d1": always_stale})
+    assert ro.run() == 1 and result(ro)["d1"] == ("failed", "stale")
+    assert ro.targets[0].signs == fleet_rollout.RESIGN_MAX + 1
+
+
+def test_rollout_reports_the_host_that_won_without_waiting():
+    def other_host(d, o):
+        d.update(ota="updating", took="fleet-host-9 0.3.0")
+
+    ro, resp, fleet, out = rollout([("d1", "B1")], {"d1": other_host}, timeout=60)
+    import time
+
+    t0 = time.monotonic()
+    assert ro.run() == 1
+    assert time.monotonic() - t0 < 5
+    assert result(ro)["d1"] == ("failed", "took another host's offer: 0.3.0 from fleet-host-9")
+
+
+def test_rollout_refuses_old_format_devices():
+    ro, resp, fleet, out = rollout([("d1", "B1")], {})
+    fleet.devices["d1"].pop("nonce")
+    ro.targets = []
+    ro.plan()
+    assert ro.run() == 1 and "fleet format 1" in result(ro)["d1"][1]
+
+
+def test_rekey_rollout():
+    new = fleet_keys.pub_hex(__import__("cryptography.hazmat.primitives.asymmetric.ec", fromlist=["ec"])
+                             .generate_private_key(__import__("cryptography.hazmat.primitives.asymmetric.ec",
+                                                              fromlist=["ec"]).SECP256R1()))
+
+    def take_key(d, o):
+        assert o["op"] == "rekey" and offer.check_signature(o, PUB, sig.verifier()) == "ok"
+        assert o["nonce"] == d["nonce"]
+        d.update(key=offer.fingerprint(bytes.fromhex(o["pub"])), offer=o["sig"][:8])
+
+    resp = FakeResponder()
+    fleet = Devices(resp, {"d1": take_key, "d2": take_key})
+    fleet.add("d1", "B1")
+    fleet.add("d2", "B2")
+    ro = fleet_rollout.Rollout({}, KEY, resp, fleet, None, out=io.StringIO(), live=False, rekey=new, timeout=5)
+    ro.plan()
+    assert ro.run() == 0 and all(r[0] == "ok" for r in result(ro).values())
+    ro.targets = []
+    ro.plan()
+    assert all(t.result == "up-to-date" for t in ro.targets)
+
+
+@pytest.mark.parametrize("argv, code, says", [
+    (["release", "/nonexistent/rel"], 2, "no such release directory"),
+    (["upgrade", "/nonexistent/rel", "--key", "/nonexistent/k"], 2, "no such key file"),
+    (["rekey", "/nonexistent/new", "--key", "/nonexistent/k"], 2, "no such key file"),
+    (["list", "--interface", "nosuchif0", "--timeout", "0"], 2, "--interface nosuchif0: no such network interface"),
+    (["upgrade", "REL", "--key", "KEY", "--address", "1.2.3"], 2, "--address 1.2.3: not an IPv4 address"),
+    (["simulate", "--board", "B", "--version", "1.0.0", "--key", "/nonexistent.pub"], 2, "no such file"),
+    (["upgrade", "REL", "--key", "KEY", "--timeout", "-1"], 2, "--timeout -1.0: must not be negative"),
+])
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, code, says):
+    argv = [a.replace("REL", str(tmp_path / "rel")).replace("KEY", str(tmp_path / "k")) for a in argv]
+    assert run_cli("fleet", *argv) == code
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_cli_release_dir_errors(tmp_path, capsys):
+    d = str(tmp_path / "rel")
+    os.mkdir(d)
+    assert run_cli("fleet", "release", d) == 2
+    assert "no release.json" in capsys.readouterr().err
+    img = fleet_release.write(d, "B1", "0.2.0", b"x" * 100)
+    with open(img.path, "ab") as f:
+        f.write(b"changed")
+    assert run_cli("fleet", "release", d) == 2
+    err = capsys.readouterr().err
+    assert "sha256" in err and len(err.strip().splitlines()) == 1
+    k = tmp_path / "old.key"
+    k.write_text("ab" * 32 + "\n")
+    fleet_release.write(d, "B1", "0.2.0", b"x" * 100)
+    assert run_cli("fleet", "upgrade", d, "--key", str(k)) == 2
+    assert "HMAC fleet key of an older release" in capsys.readouterr().err
+    fleet_keys.keygen(str(tmp_path / "good.key"))
+    assert run_cli("fleet", "upgrade", d, "--key", str(tmp_path / "good.key.pub")) == 2
+    assert "is a public key" in capsys.readouterr().err

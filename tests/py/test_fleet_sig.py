@@ -64,3 +64,17 @@ def test_verifier_is_the_c_module_when_present(monkeypatch):
     fake.verify = lambda p, d, s: calls.append(1) or True
     monkeypatch.setitem(sys.modules, "fleetsig", fake)
     assert sig.verifier()(b"", b"", b"") and calls
+
+
+def test_mpy_offer_fixture_is_signed_as_it_says():
+    # tests/vectors/fleet_offers.json (the MicroPython cases' offers) still matches the format
+    from mdns.fleet import offer
+
+    with open(os.path.join(HERE, "..", "vectors", "fleet_offers.json")) as f:
+        fix = json.load(f)
+    v = sig._cryptography()
+    pub, other = bytes.fromhex(fix["pub"]), bytes.fromhex(fix["other_pub"])
+    for name, o in fix["offers"].items():
+        want = other if name in ("otherkey", "after_rekey") else pub
+        assert offer.check_signature(offer.normalize(o), want, v) == "ok", name
+        assert offer.check_signature(offer.normalize(o), other if want is pub else pub, v) == "signature", name

@@ -9,13 +9,14 @@ from . import offer as _offer
 from . import writer as _writer
 from . import http as _http
 from . import state as _state
-from . import KEY_FILE, STATE_FILE, VETO_FILE, SERVICE_TYPE, OFFER_TYPE, BLOCK
+from . import KEY_FILE, LEGACY_KEY_FILE, STATE_FILE, VETO_FILE, SERVICE_TYPE, OFFER_TYPE, BLOCK
 
 OTHER = "other"  # an offer for another device: not ours to judge
 ROLLBACK = "rollback"  # last_error after the bootloader went back
 SETBOOT = "setboot"  # set_boot() refused the image
 VETO = "veto"  # the user's hook refused to mark the new firmware valid
 WATCHDOG = "watchdog"
+BUSY = "busy"  # downloading or on probation: the offer is not judged now
 
 
 def _log(msg):
@@ -64,8 +65,13 @@ def _chip_default():
 
 class Agent:
     """Agent(responder=None, name=None, board=None, version=None, chip=None,
-    key=None, key_path="fleet.key", state_path="fleet.json", partition=None,
+    key=None, key_path="fleet.pub", state_path="fleet.json", partition=None,
     reset=None, veto=None, watchdog_ms=60000, wdt=None, log=None, connect=None)
+
+    key: the fleet's public key (65 bytes) instead of reading key_path.
+    verify(pub, digest, sig) -> bool: the ECDSA check (mdns.fleet.sig by default).
+    choose_ms: how long a taken offer waits for a newer one signed for the same
+    nonce (several hosts at once: the highest version wins, a tie the first seen).
 
     partition: the esp32.Partition class (default) or the flash stand-in's.
     veto(): called before marking new firmware valid; return a string (the
@@ -77,7 +83,7 @@ class Agent:
                  key=None, key_path=KEY_FILE, state_path=STATE_FILE, partition=None,
                  reset=None, veto=None, watchdog_ms=60000, wdt=None, log=None,
                  connect=None, http_timeout=10, clock=None, mpy=None, auto_confirm=True,
-                 veto_path=VETO_FILE):
+                 veto_path=VETO_FILE, verify=None, choose_ms=1500, step_ms=50):
         if partition is None:
             from esp32 import Partition as partition
         self.Partition = partition
@@ -92,8 +98,20 @@ class Agent:
             # "kitchen-1.local" -> "kitchen-1"
             name = (getattr(responder, "hostname", None) or "mpy-device").split(".")[0]
         self.name = name
-        self.key = key if key is not None else _offer.load_key(key_path)
+        self.key_path = key_path
+        self.pub = key if key is not None else _offer.load_pub(key_path)
+        if verify is None:
+            from .sig import verifier
+
+            verify = verifier()
+        self.verify = verify
+        self.nonce = _nonce()  # a fresh one at every boot
+        self.choose_ms = choose_ms
+        self.step_ms = step_ms
         self.state = _state.State(state_path)
+        if not self.pub and _exists(LEGACY_KEY_FILE if key_path == KEY_FILE else ""):
+            self.log("%s is the HMAC key of an older fleet format; offers are now checked against the public"
+                     " key in %s: provision it (docs/fleet.md, migrating an HMAC fleet)" % (LEGACY_KEY_FILE, KEY_FILE))
         self.veto = veto
         self.veto_path = veto_path
         self.watchdog_ms = watchdog_ms
@@ -107,9 +125,12 @@ class Agent:
             clock = Clock()
         self._clock = clock
         self.buf = bytearray(BLOCK)  # the one buffer of the upgrade path
-        self.heap_peak = 0  # bytes allocated above the start of the last upgrade
+        self.heap_peak = 0  # bytes allocated above idle while judging and downloading the last offer
+        self._m0 = 0
+        self._mblock = -1
         self.service = None
-        self._seen = {}  # offer instance -> signature already acted on
+        self._seen = {}  # offer instance -> signature already judged
+        self._dl = None  # (offer, slot, writer, http.Get) while downloading
         self.auto_confirm = auto_confirm
         self._confirm_tried = False
         self.browser = None
@@ -140,6 +161,7 @@ class Agent:
                 self.ota = _state.PENDING
             else:
                 # we run the old slot again although the new one was set to boot
+                st.add_bad(p.get("sha", ""))  # never again unless a fresh offer says retry
                 st.pending = None
                 st.ota = self.ota = _state.ROLLED_BACK
                 st.err = self.last_error = ROLLBACK
@@ -167,6 +189,8 @@ class Agent:
         st = self.state
         if st.pending:
             st.sha = st.pending.get("sha", "")
+            if st.sha in st.bad:  # a retry that worked
+                st.bad.remove(st.sha)
         st.pending = None
         st.ota = self.ota = _state.VALID
         st.err = self.last_error = ""
@@ -212,18 +236,25 @@ class Agent:
         if self._job is not None and now >= self._job[0]:
             o = self._job[1]
             self._job = None
-            self.upgrade(o)
+            self._start(o, now)
+        if self._dl is not None:
+            self._step(now)
+
+    def busy(self):
+        """True while an offer is taken or downloading: poll mDNS with a short
+        timeout then (r.poll(0 if agent.busy() else 100)) so the download runs fast."""
+        return self._dl is not None or self._job is not None
 
     async def run(self, period_ms=200):
         """asyncio: `asyncio.create_task(agent.run())` next to `await responder.start()`.
-        A download blocks the loop while it runs (plain socket, like machine.reset())."""
+        A download runs in steps of at most step_ms between the other tasks."""
         try:
             import asyncio
         except ImportError:  # pragma: no cover
             import uasyncio as asyncio
         while True:
             self.tick()
-            await asyncio.sleep(period_ms / 1000)
+            await asyncio.sleep(0 if self.busy() else period_ms / 1000)
 
     def _mdns_up(self):
         # network and mDNS are up when our host name and fleet record are claimed
@@ -260,6 +291,9 @@ class Agent:
             ("app", self.app),
             ("last_error", self.last_error),
             ("offer", self.state.offer),
+            ("nonce", self.nonce),
+            ("key", "hmac" if not self.pub and _exists(LEGACY_KEY_FILE) else _offer.fingerprint(self.pub)),
+            ("took", self.state.took),
         ]
         if self.ota == _state.UPDATING:
             t.append(("progress", str(self.progress)))
@@ -296,7 +330,7 @@ class Agent:
             if kind == "down":
                 self.offer_gone(inst)
             elif txt is not None:
-                self.on_offer(inst, txt)
+                self.on_offer(inst, txt, delay_ms=self.choose_ms)
 
     def publish(self):
         if self.service is None or self.responder is None:
@@ -317,41 +351,80 @@ class Agent:
         # after a name conflict the responder may have renamed our record
         return self.service.instance if self.service is not None else self.name
 
-    def on_offer(self, instance, txt, now=None, delay_ms=300):
-        """An offer record appeared or changed. Returns the reason code; an OK
-        offer is downloaded from tick() `delay_ms` later (so the TXT saying
-        `ota=updating` goes out first) or at once when delay_ms is None."""
-        if instance != self.offer_instance():
-            return OTHER
+    def on_offer(self, instance, txt, now=None, delay_ms=None):
+        """An offer record appeared or changed (any instance name: mDNS conflict
+        resolution may have renamed it; its signed `dev` says whom it is for).
+        Returns the reason code. An OK firmware offer starts downloading from
+        tick() `delay_ms` later (offers from the network wait `choose_ms` for a
+        competing one), or here and now when delay_ms is None."""
         o = _offer.normalize(txt)
+        if o.get("dev", "") not in (self.name, self.offer_instance()):
+            return OTHER
         sig = o.get("sig", "")
-        sig8 = sig[:8] or "none"
         if self._seen.get(instance) == sig:
             return _offer.SAME
         self._seen[instance] = sig
-        if self.ota == _state.ROLLED_BACK and sig8 == self.state.offer:
-            # the offer whose firmware we just rolled back from: never again
-            return ROLLBACK
-        self.state.offer = sig8
-        if o.get("dev", "") != instance:
-            reason = OTHER
-        elif self.ota == _state.PENDING or self._job is not None:
-            return "busy"
-        else:
-            reason = _offer.verify(o, self.key, self.board, self.version, self.slot_size())
-        if reason == _offer.SAME or reason == OTHER:
+        if self.ota == _state.PENDING or self._dl is not None:
+            return BUSY
+        _collect()
+        m0 = _mem()
+        reason = _offer.check_signature(o, self.pub, self.verify)
+        if m0:
+            self.heap_peak = _mem() - m0  # verification, garbage included
+        self.state.offer = sig[:8] or "none"
+        if reason != _offer.OK:
+            return self._refuse(o, reason)
+        # validly signed: its nonce is spent, whatever is decided below
+        fresh = self.nonce
+        self.nonce = _nonce()
+        if o["op"] == _offer.REKEY:
+            return self._rekey(o, fresh)
+        job = self._job
+        reason = _offer.check_firmware(o, job[2] if job else fresh, self.board, self.version, self.slot_size(),
+                                       self.state.bad)
+        if reason == _offer.SAME:
+            self.publish()
             return reason
         if reason != _offer.OK:
-            self.log("offer %s %s refused: %s" % (o.get("board"), o.get("v"), reason))
-            self._set_error(reason)
-            return reason
+            return self._refuse(o, reason)
+        if job is not None:
+            # several valid offers at once: the highest version wins, a tie the first seen
+            if _offer.compare_versions(o["v"], job[1]["v"]) <= 0:
+                self.log("offer from %s (%s) lost to %s" % (o["host"], o["v"], self.state.took))
+                return BUSY
+            self._job = (job[0], o, job[2])
+        self.log("taking %s %s from %s" % (o["board"], o["v"], o["host"]))
+        self.state.took = o["host"] + " " + o["v"]
         self.ota = _state.UPDATING
         self.progress = 0
+        self.last_error = self.state.err = ""
         self.publish()
+        if job is not None:
+            return _offer.OK
         if delay_ms is None:
             return self.upgrade(o)
-        self._job = ((self._now() if now is None else now) + delay_ms, o)
+        self._job = ((self._now() if now is None else now) + delay_ms, o, fresh)
+        return _offer.OK
+
+    def _refuse(self, o, reason):
+        self.log("offer %s %s from %s refused: %s" % (o.get("board", ""), o.get("v", ""), o.get("host", "?"), reason))
+        self._set_error(reason)
         return reason
+
+    def _rekey(self, o, fresh):
+        if o["nonce"] != fresh:
+            return self._refuse(o, _offer.STALE)
+        import binascii
+
+        pub = binascii.unhexlify(o["pub"])
+        _state.write_atomic(self.key_path, o["pub"] + "\n")
+        old = _offer.fingerprint(self.pub)
+        self.pub = pub
+        self.log("fleet key %s replaced by %s from %s" % (old, _offer.fingerprint(pub), o["host"]))
+        self.last_error = self.state.err = ""
+        self.state.save()
+        self.publish()
+        return _offer.OK
 
     def offer_gone(self, instance):
         self._seen.pop(instance, None)
@@ -361,37 +434,67 @@ class Agent:
         return nxt.ioctl(4, 0) * nxt.ioctl(5, 0)
 
     def upgrade(self, o):
-        """Download, check, switch and reset. Returns a reason code when it
-        stops short (the device keeps running its firmware)."""
+        """Download, check, switch and reset in one go. Returns a reason code
+        when it stops short (the device keeps running its firmware)."""
+        r = self._start(o, self._now())
+        while self._dl is not None:
+            r = self._step(self._now())
+        return r
+
+    def _start(self, o, now):
         self.log("upgrading %s -> %s from %s" % (self.version, o["v"], o["url"]))
+        if self.ota != _state.UPDATING:
+            self.ota = _state.UPDATING
+            self.progress = 0
+            self.publish()
         _collect()
-        m0 = _mem()
-        self.heap_peak = 0
-        length = int(o["len"])
-
-        def progress(got, total):
-            # live heap above the start, after a collection every 64 KiB
-            if m0 and (got >> 12) & 15 == 0:
-                _collect()
-                m = _mem() - m0
-                if m > self.heap_peak:
-                    self.heap_peak = m
-            self.progress = got * 100 // total
-
+        self._m0 = _mem()
         try:
             nxt = self.Partition(self.Partition.RUNNING).get_next_update()
-            w = _writer.SlotWriter(nxt, length, o["sha"], self.buf)
-            _http.get(o["url"], w, self.http_timeout, self.connect, progress)
-            w.finish()
-        except _writer.WriteError as e:
+            w = _writer.SlotWriter(nxt, int(o["len"]), o["sha"], self.buf)
+            g = _http.Get(o["url"], w, self.http_timeout, self.connect, now)
+        except (_writer.WriteError, _http.HttpError) as e:
             return self._failed(e.reason)
-        except _http.HttpError as e:
+        self._dl = (o, nxt, w, g)
+        return None
+
+    def _step(self, now):
+        o, nxt, w, g = self._dl
+        try:
+            g.mark = (self.progress // 10 + 1) * w.length // 10  # back at the next 10 %
+            done = g.step(now, self.step_ms, self._now)
+            self._progress(w)
+            if done:
+                w.finish()
+        except (_writer.WriteError, _http.HttpError) as e:
+            g.close()
+            self._dl = None
             return self._failed(e.reason)
+        if not done:
+            return None
+        g.close()
+        self._dl = None
+        return self._switch(o, nxt)
+
+    def _progress(self, w):
+        # live heap above the start, after a collection every 64 KiB
+        if self._m0 and (w.block & 15) == 0 and w.block != self._mblock:
+            self._mblock = w.block
+            _collect()
+            m = _mem() - self._m0
+            if m > self.heap_peak:
+                self.heap_peak = m
+        p = w.received * 100 // w.length
+        old = self.progress
+        self.progress = p
+        if p // 10 != old // 10:
+            self.publish()  # the TXT says how far, at least every 10 %
+
+    def _switch(self, o, nxt):
         st = self.state
         # pending first: power lost right after set_boot() must still find it
         st.pending = {"slot": _label(nxt), "v": o["v"], "from": self.slot,
                       "fromv": self.version, "sha": o["sha"]}
-        st.offer = o["sig"][:8]
         st.err = ""
         st.save()
         try:
@@ -400,7 +503,8 @@ class Agent:
             st.pending = None
             st.save()
             return self._failed(SETBOOT)
-        self.log("wrote %d bytes to %s%s; reset" % (length, _label(nxt), (", heap high-water %d bytes" % self.heap_peak) if m0 else ""))
+        self.log("wrote %s bytes to %s%s; reset" % (o["len"], _label(nxt),
+                                                    (", heap high-water %d bytes" % self.heap_peak) if self._m0 else ""))
         self.reset()
         return _offer.OK
 
@@ -409,6 +513,22 @@ class Agent:
         self.log("upgrade failed: %s (still running %s)" % (reason, self.version))
         self._set_error(reason)
         return reason
+
+
+def _nonce():
+    # 64 random bits, hex: what the next offer must carry (os.urandom: the
+    # ESP32's hardware RNG; the wasm port has none, so a PRNG stands in there)
+    try:
+        import os
+
+        b = os.urandom(8)
+    except (ImportError, AttributeError, NotImplementedError):
+        import random
+
+        b = bytes([random.getrandbits(8) for _ in range(8)])
+    import binascii
+
+    return binascii.hexlify(b).decode()
 
 
 def _exists(path):

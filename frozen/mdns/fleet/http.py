@@ -80,6 +80,7 @@ class Get:
         self.pos = 0
         self.state = 0  # how much of CR LF CR LF has been seen; 4: in the body
         self.poller = None
+        self.mark = writer.length  # step() also returns once this many bytes are in
         try:
             req = "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: mdns-fleet\r\n\r\n" % (path, host)
             data = req.encode()
@@ -127,7 +128,7 @@ class Get:
                 if clock is not None:
                     now = clock()
                 self.last = now
-                if now - t0 >= budget_ms:
+                if now - t0 >= budget_ms or w.received >= self.mark:
                     return self.state == 4 and w.remaining() <= 0
         except OSError as e:
             raise HttpError(_io_reason(e))

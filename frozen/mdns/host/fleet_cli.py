@@ -2,21 +2,26 @@
 
   fleet list [--json] [--timeout S]               every device advertising _mpfleet._tcp
   fleet release DIR                               check a release directory, show what it serves
-  fleet upgrade DIR --key KEYFILE [--board B] [--only NAME ...] [--canary N]
+  fleet upgrade DIR --key KEY [--board B] [--only NAME ...] [--canary N]
                 [--max-parallel N] [--timeout S]  serve, offer, follow, summarise
-  fleet keygen KEYFILE                            a new fleet key (32 random bytes, hex)
-  fleet simulate --board B --version V --key KEYFILE [--name N] [--state DIR]
+  fleet keygen KEY                                a new key pair: KEY (private) and KEY.pub
+  fleet rekey NEWKEY --key OLDKEY                 hand each device NEWKEY.pub, signed with OLDKEY
+  fleet simulate --board B --version V --key KEY.pub [--name N] [--state DIR]
   fleet simulate-release DIR --board B --version V [--size N]
 
-Exit status of `upgrade`: 0 when every targeted device runs the release and
-marked it valid, 1 when any did not (the summary says why), 2 on bad input,
-130 when interrupted (offers withdrawn). See docs/fleet.md."""
+Exit status of every command: 0 done, 1 a runtime failure (for `upgrade`/`rekey`:
+a device did not get there; the summary says why), 2 bad input (one line naming
+it), 130 interrupted (offers withdrawn). See docs/fleet.md."""
 import json
 import os
 import signal
 import sys
 
 from mdns.host import fleet_net
+
+
+class Usage(ValueError):
+    """Bad input: exit 2 with this one line."""
 
 
 def add_arguments(p):
@@ -32,7 +37,7 @@ def add_arguments(p):
 
     p_up = sub.add_parser("upgrade", help="upgrade devices to a release over the air")
     p_up.add_argument("dir", help="release directory (make release / fleet simulate-release)")
-    p_up.add_argument("--key", required=True, help="fleet key file (fleet keygen)")
+    p_up.add_argument("--key", required=True, help="private key file (fleet keygen)")
     p_up.add_argument("--board", action="append", help="only devices of this board (repeatable)")
     p_up.add_argument("--only", nargs="+", metavar="NAME", help="only these devices")
     p_up.add_argument("--canary", type=int, default=0, help="upgrade N devices first; stop if any fails")
@@ -43,11 +48,25 @@ def add_arguments(p):
     p_up.add_argument("--address", help="IPv4 address to bind the HTTP server to (default: the interface's)")
     p_up.add_argument("--port", type=int, default=0, help="HTTP port (default: any free one)")
     p_up.add_argument("--allow-downgrade", action="store_true", help="sign offers that allow an older version")
+    p_up.add_argument("--retry", action="store_true",
+                      help="sign offers that may install an image the device rolled back from")
+    p_up.add_argument("--rate", type=int, default=0, help="bytes/s per device the HTTP server sends at most")
     p_up.add_argument("--json", action="store_true", help="print the summary as JSON")
 
-    p_key = sub.add_parser("keygen", help="write a new fleet key")
+    p_rk = sub.add_parser("rekey", help="replace the public key on devices (signed with the current key)")
+    p_rk.add_argument("newkey", help="the new private key file (fleet keygen); its .pub goes to the devices")
+    p_rk.add_argument("--key", required=True, help="the private key the devices trust now")
+    p_rk.add_argument("--board", action="append", help="only devices of this board (repeatable)")
+    p_rk.add_argument("--only", nargs="+", metavar="NAME", help="only these devices")
+    p_rk.add_argument("--max-parallel", type=int, default=8, help="offers out at once (default 8)")
+    p_rk.add_argument("--timeout", type=float, default=60.0, help="seconds per device (default 60)")
+    p_rk.add_argument("--discover", type=float, default=3.0, help="seconds to look for devices first (default 3)")
+    p_rk.add_argument("--interface", help="network interface to publish on")
+    p_rk.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p_key = sub.add_parser("keygen", help="write a new key pair: KEY (private, keep it secret) and KEY.pub")
     p_key.add_argument("keyfile")
-    p_key.add_argument("--force", action="store_true", help="replace an existing key file")
+    p_key.add_argument("--force", action="store_true", help="replace existing key files")
 
     from mdns.host import fleet_sim
 
@@ -65,14 +84,47 @@ def add_arguments(p):
 
 
 def run(args):
+    """Exit 2 for bad input, 1 for a runtime failure, one line each, never a traceback."""
     fn = globals()["cmd_" + args.fleet_command.replace("-", "_")]
     try:
+        _check_common(args)
         return fn(args)
-    except (ValueError, OSError) as e:
-        if isinstance(e, (BrokenPipeError,)):
-            raise
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, FileExistsError) as e:  # Usage, ReleaseError, BadKey ...
         print("fleet %s: %s" % (args.fleet_command, e), file=sys.stderr)
         return 2
+    except OSError as e:
+        print("fleet %s: %s" % (args.fleet_command, _oserror(e)), file=sys.stderr)
+        return 1
+
+
+def _oserror(e):
+    what = e.strerror or str(e)
+    return "%s: %s" % (e.filename, what) if e.filename else what
+
+
+def _check_common(args):
+    import socket
+
+    iface = getattr(args, "interface", None)
+    if iface:
+        try:
+            socket.if_nametoindex(iface)
+        except OSError:
+            raise Usage("--interface %s: no such network interface (ip link lists them)" % iface)
+    addr = getattr(args, "address", None)
+    if addr:
+        import ipaddress
+
+        try:
+            ipaddress.IPv4Address(addr)
+        except ValueError:
+            raise Usage("--address %s: not an IPv4 address" % addr)
+    for flag in ("timeout", "discover", "max_parallel", "canary", "port", "rate", "size"):
+        v = getattr(args, flag, None)
+        if v is not None and v < 0:
+            raise Usage("--%s %s: must not be negative" % (flag.replace("_", "-"), v))
 
 
 def cmd_list(args):
@@ -111,11 +163,12 @@ def cmd_release(args):
 
 
 def cmd_keygen(args):
-    from mdns.host import fleet_rollout
+    from mdns.host import fleet_keys
 
-    fleet_rollout.keygen(args.keyfile, args.force)
-    print("wrote %s (keep it secret; put it on each device with: make provision-key PORT=/dev/ttyUSB0 KEY=%s,"
-          " or: mpremote cp %s :fleet.key)" % (args.keyfile, args.keyfile, args.keyfile))
+    fleet_keys.keygen(args.keyfile, args.force)
+    pub = args.keyfile + fleet_keys.PUB_SUFFIX
+    print("wrote %s (private: keep it secret, it signs offers) and %s (public: put it on each device with"
+          " make provision-key PORT=/dev/ttyUSB0 KEY=%s, or mpremote cp %s :fleet.pub)" % (args.keyfile, pub, pub, pub))
     return 0
 
 
@@ -143,7 +196,9 @@ def cmd_upgrade(args):
     from mdns.host import fleet_release, fleet_rollout, fleet_server
     from mdns.responder import Responder
 
-    key = fleet_rollout.read_key(args.key)
+    from mdns.host import fleet_keys
+
+    key = fleet_keys.signer(fleet_keys.load_private(args.key))
     images = fleet_release.load(args.dir)
     if args.board:
         unknown = [b for b in args.board if b not in images]
@@ -163,14 +218,18 @@ def cmd_upgrade(args):
         resp.sockets()
         bind = args.address or next((a for a in resp.addrs if ":" not in a), None)
         if bind is None:
-            raise ValueError("no IPv4 address to serve on (use --interface or --address)")
-        server = fleet_server.ImageServer(images, bind, args.port).start()
+            raise Usage("no IPv4 address to serve on (use --interface or --address)")
+        try:
+            server = fleet_server.ImageServer(images, bind, args.port, rate=args.rate).start()
+        except OSError as e:
+            raise Usage("cannot serve on %s port %d: %s (--address must be one of this machine's)" % (
+                bind, args.port, e.strerror or e))
         fleet = fleet_net.Fleet(driver=resp.driver)
         print("serving %s on http://%s:%d/ ; looking for devices for %gs" % (args.dir, bind, server.port, args.discover))
         fleet.run_for(args.discover)
         ro = fleet_rollout.Rollout(images, key, resp, fleet, server, boards=args.board, only=args.only,
                                    canary=args.canary, max_parallel=args.max_parallel, timeout=args.timeout,
-                                   downgrade=args.allow_downgrade)
+                                   downgrade=args.allow_downgrade, retry=args.retry, host=host)
         ro.plan()
         if not ro.targets:
             print("no device of board(s) %s found" % ", ".join(sorted(args.board or images)))
@@ -192,4 +251,41 @@ def cmd_upgrade(args):
         else:
             print(ro.summary())
             print("%d bytes sent" % server.bytes_sent)
+    return rc
+
+
+def cmd_rekey(args):
+    from mdns.host import fleet_keys, fleet_rollout
+    from mdns.responder import Responder
+
+    old = fleet_keys.signer(fleet_keys.load_private(args.key))
+    new_pub = fleet_keys.pub_hex(fleet_keys.load_private(args.newkey))
+    signal.signal(signal.SIGTERM, _sigterm)
+    host = "fleet-host-%d" % os.getpid()
+    resp = Responder(host, interface=args.interface, ipv6=False)
+    ro = None
+    try:
+        resp.sockets()
+        fleet = fleet_net.Fleet(driver=resp.driver)
+        print("looking for devices for %gs" % args.discover)
+        fleet.run_for(args.discover)
+        ro = fleet_rollout.Rollout({}, old, resp, fleet, None, boards=args.board, only=args.only,
+                                   max_parallel=args.max_parallel, timeout=args.timeout, rekey=new_pub, host=host)
+        ro.plan()
+        if not ro.targets:
+            print("no device found")
+            return 1
+        rc = ro.run()
+    except KeyboardInterrupt:
+        if ro is not None:
+            ro.interrupt()
+            print("\ninterrupted: offers withdrawn")
+        rc = 130
+    finally:
+        resp.close()
+    if ro is not None:
+        if args.json:
+            print(json.dumps({"devices": [t.row() for t in ro.targets], "stopped": ro.stopped, "exit": rc}, indent=2))
+        else:
+            print(ro.summary())
     return rc
