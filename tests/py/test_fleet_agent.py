@@ -331,7 +331,10 @@ def test_async_run_ticks(dev):
 
     async def main():
         t = asyncio.ensure_future(dev.agent.run(period_ms=10))
-        await asyncio.sleep(0.05)
+        for _ in range(500):  # the download runs in steps between the loop's other tasks
+            await asyncio.sleep(0.01)
+            if dev.resets:
+                break
         t.cancel()
 
     asyncio.run(main())

@@ -6,14 +6,13 @@
 import sys
 
 from . import offer as _offer
-from . import writer as _writer
-from . import http as _http
 from . import state as _state
+from .download import Download, collect as _collect, mem as _mem, label as _label
 from . import KEY_FILE, LEGACY_KEY_FILE, STATE_FILE, VETO_FILE, SERVICE_TYPE, OFFER_TYPE, BLOCK
 
 OTHER = "other"  # an offer for another device: not ours to judge
 ROLLBACK = "rollback"  # last_error after the bootloader went back
-SETBOOT = "setboot"  # set_boot() refused the image
+from .download import SETBOOT  # noqa: F401 - reason codes live where they are raised
 VETO = "veto"  # the user's hook refused to mark the new firmware valid
 WATCHDOG = "watchdog"
 BUSY = "busy"  # downloading or on probation: the offer is not judged now
@@ -21,24 +20,6 @@ BUSY = "busy"  # downloading or on probation: the offer is not judged now
 
 def _log(msg):
     print("fleet:", msg)
-
-
-def _mem():
-    try:
-        import gc
-
-        return gc.mem_alloc()
-    except (ImportError, AttributeError):
-        return 0
-
-
-def _collect():
-    try:
-        import gc
-
-        gc.collect()
-    except ImportError:
-        pass
 
 
 def _board_default():
@@ -63,7 +44,7 @@ def _chip_default():
     return (m[i + 6 :] if i >= 0 else sys.platform).lower()
 
 
-class Agent:
+class Agent(Download):
     """Agent(responder=None, name=None, board=None, version=None, chip=None,
     key=None, key_path="fleet.pub", state_path="fleet.json", partition=None,
     reset=None, veto=None, watchdog_ms=60000, wdt=None, log=None, connect=None)
@@ -433,88 +414,6 @@ class Agent:
         nxt = self.Partition(self.Partition.RUNNING).get_next_update()
         return nxt.ioctl(4, 0) * nxt.ioctl(5, 0)
 
-    def upgrade(self, o):
-        """Download, check, switch and reset in one go. Returns a reason code
-        when it stops short (the device keeps running its firmware)."""
-        r = self._start(o, self._now())
-        while self._dl is not None:
-            r = self._step(self._now())
-        return r
-
-    def _start(self, o, now):
-        self.log("upgrading %s -> %s from %s" % (self.version, o["v"], o["url"]))
-        if self.ota != _state.UPDATING:
-            self.ota = _state.UPDATING
-            self.progress = 0
-            self.publish()
-        _collect()
-        self._m0 = _mem()
-        try:
-            nxt = self.Partition(self.Partition.RUNNING).get_next_update()
-            w = _writer.SlotWriter(nxt, int(o["len"]), o["sha"], self.buf)
-            g = _http.Get(o["url"], w, self.http_timeout, self.connect, now)
-        except (_writer.WriteError, _http.HttpError) as e:
-            return self._failed(e.reason)
-        self._dl = (o, nxt, w, g)
-        return None
-
-    def _step(self, now):
-        o, nxt, w, g = self._dl
-        try:
-            g.mark = (self.progress // 10 + 1) * w.length // 10  # back at the next 10 %
-            done = g.step(now, self.step_ms, self._now)
-            self._progress(w)
-            if done:
-                w.finish()
-        except (_writer.WriteError, _http.HttpError) as e:
-            g.close()
-            self._dl = None
-            return self._failed(e.reason)
-        if not done:
-            return None
-        g.close()
-        self._dl = None
-        return self._switch(o, nxt)
-
-    def _progress(self, w):
-        # live heap above the start, after a collection every 64 KiB
-        if self._m0 and (w.block & 15) == 0 and w.block != self._mblock:
-            self._mblock = w.block
-            _collect()
-            m = _mem() - self._m0
-            if m > self.heap_peak:
-                self.heap_peak = m
-        p = w.received * 100 // w.length
-        old = self.progress
-        self.progress = p
-        if p // 10 != old // 10:
-            self.publish()  # the TXT says how far, at least every 10 %
-
-    def _switch(self, o, nxt):
-        st = self.state
-        # pending first: power lost right after set_boot() must still find it
-        st.pending = {"slot": _label(nxt), "v": o["v"], "from": self.slot,
-                      "fromv": self.version, "sha": o["sha"]}
-        st.err = ""
-        st.save()
-        try:
-            nxt.set_boot()
-        except OSError:
-            st.pending = None
-            st.save()
-            return self._failed(SETBOOT)
-        self.log("wrote %s bytes to %s%s; reset" % (o["len"], _label(nxt),
-                                                    (", heap high-water %d bytes" % self.heap_peak) if self._m0 else ""))
-        self.reset()
-        return _offer.OK
-
-    def _failed(self, reason):
-        self.ota = self.state.ota if self.state.ota == _state.ROLLED_BACK else _state.VALID
-        self.log("upgrade failed: %s (still running %s)" % (reason, self.version))
-        self._set_error(reason)
-        return reason
-
-
 def _nonce():
     # 64 random bits, hex: what the next offer must carry (os.urandom: the
     # ESP32's hardware RNG; the wasm port has none, so a PRNG stands in there)
@@ -541,13 +440,6 @@ def _exists(path):
         return True
     except OSError:
         return False
-
-
-def _label(part):
-    try:
-        return part.info()[4]
-    except (AttributeError, IndexError, OSError):
-        return "?"
 
 
 def _mpy_version():

@@ -76,7 +76,6 @@ class Get:
         self.w = writer
         self.timeout_ms = int(timeout * 1000)
         self.last = now
-        self.hdr = bytearray(_HDR_MAX)
         self.pos = 0
         self.state = 0  # how much of CR LF CR LF has been seen; 4: in the body
         self.poller = None
@@ -134,19 +133,20 @@ class Get:
             raise HttpError(_io_reason(e))
 
     def _head(self):
-        """Read the status line and headers; body bytes read past them go to the writer."""
+        """Read the status line and headers into the start of the writer's block
+        buffer (no buffer of their own); body bytes read past them stay there."""
         pos = self.pos
         if pos >= _HDR_MAX:
             raise HttpError(HTTP)
-        mv = memoryview(self.hdr)
-        n = self.rd(mv[pos:])
+        w = self.w
+        n = self.rd(w.mv[pos:_HDR_MAX])
         if not n:
             raise HttpError(HTTP if pos == 0 else TRUNCATED)
-        hdr = self.hdr
+        b = w.buf
         end = -1
         st = self.state
         for i in range(pos, pos + n):
-            c = hdr[i]
+            c = b[i]
             if c == _PAT[st]:
                 st += 1
                 if st == 4:
@@ -158,10 +158,14 @@ class Get:
         self.pos = pos + n
         if end < 0:
             return
-        _check_head(mv[:end], self.w)
-        if self.pos > end:
-            self.w.write(mv[end : self.pos])
-        self.hdr = None  # the 1 KiB header buffer is not needed any more
+        _check_head(w.mv[:end], w)
+        k = self.pos - end
+        if k > w.length:
+            k = w.length  # bytes past the image are never written
+        for i in range(k):  # move the body's first bytes to the front (forward: safe)
+            b[i] = b[end + i]
+        if k:
+            w.got(k)
 
 
 def get(url, writer, timeout=10, connect=None, progress=None):

@@ -334,3 +334,54 @@ def test_agent_upgrade_then_rollback_on_micropython():
     c.nonce = N1
     c.connect = lambda h, p, t: FakeSock(b"HTTP/1.0 200 OK\r\n\r\n", b"x" * 5000)
     eq(c.on_offer("w", OFFERS["after_rekey"], delay_ms=None), "sha256")  # the new key's offer is taken
+
+
+def test_agent_upgrade_heap_with_verification():
+    # one whole upgrade by the agent (judging the signed offer, download, hash, write,
+    # read back, switch) with the collector off: an upper bound of its high-water mark
+    # above the idle agent (whose 4096-byte block buffer exists already). The curve
+    # check is mbedtls's and allocates on the C heap, not here; everything around it is.
+    import os
+
+    for f in ("/fleet-test.json", "/fleet-test.pub"):
+        try:
+            os.remove(f)
+        except OSError:
+            pass
+    flash = _Flash(8)
+    resets = []
+    a = _agent(flash, "0.1.0", resets)
+    img = _image(5 * BLOCK + 7)
+    reply = b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(img)
+    a.connect = lambda h, p, t: FakeSock(reply, img)
+    a.nonce = N0
+    o = OFFERS["img"]
+    # phase 1: judging the offer (normalize, signing digest, checks, TXT, fleet.json)
+    gc.collect()
+    gc.disable()
+    try:
+        m0 = gc.mem_alloc()
+        eq(a.on_offer("d1", o, delay_ms=0), "ok")
+        judge = gc.mem_alloc() - m0
+    finally:
+        gc.enable()
+    # phase 2: the download from tick() (the agent collects first, then steps)
+    gc.collect()
+    gc.disable()
+    try:
+        m0 = gc.mem_alloc()
+        n = 0
+        while not resets and n < 100:
+            a.tick()
+            n += 1
+        down = gc.mem_alloc() - m0
+    finally:
+        gc.enable()
+    eq(len(resets), 1)
+    # with a collection every 64 KiB at most 16 blocks' garbage is live at once:
+    # add the 10 blocks this 6-block image lacks (96 B each, the download case above)
+    bound = max(judge, down + 10 * 96) + BLOCK
+    note("fleet agent: judging a signed offer, gc off", judge, "bytes")
+    note("fleet agent: 6-block download in %d steps, gc off" % n, down, "bytes")
+    note("fleet agent upgrade high-water bound above idle (+ the 4096-byte buffer)", bound, "bytes")
+    assert bound < 9300, bound
