@@ -29,7 +29,7 @@ def start_devices(tb, names, board_of, key, version="0.1.0"):
         st = os.path.join(tb.dir, "state-" + n)
         log = open(os.path.join(tb.dir, "log-" + n), "w")
         procs[n] = tb[n].python_popen(
-            ["-m", "mdns", "fleet", "simulate", "--board", board_of(n), "--version", version, "--key", key,
+            ["-m", "mdns", "fleet", "simulate", "--board", board_of(n), "--version", version, "--key", key + ".pub",
              "--name", n, "--state", st, "--slot-size", hex(SLOT), "--watchdog", WATCHDOG],
             stdout=log, stderr=subprocess.STDOUT)
     return procs
@@ -255,7 +255,7 @@ def test_walkthrough_on_one_machine(testbed):
     lap = tb["laptop"]
     key = keygen(tb, "k", host="laptop")
     for n in ("sim-1", "sim-2"):
-        lap.python_popen(["-m", "mdns", "fleet", "simulate", "--board", "SIM", "--version", "0.1.0", "--key", key,
+        lap.python_popen(["-m", "mdns", "fleet", "simulate", "--board", "SIM", "--version", "0.1.0", "--key", key + ".pub",
                           "--name", n, "--state", os.path.join(tb.dir, n)],
                          stdout=open(os.path.join(tb.dir, "log-" + n), "w"), stderr=subprocess.STDOUT)
     rows = fleet_list(tb, "laptop", want=2)
@@ -287,14 +287,16 @@ def fault_host(argv):
     """fault-host RELEASE KEYFILE NAME=FAULT ...: offers only to the named devices
     (and to a6 when present, unharmed), faults applied; prints progress, then one
     JSON line {name: row}; exit status as `fleet upgrade`."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     from mdns.fleet import offer as _offer
-    from mdns.host import fleet_net, fleet_release, fleet_rollout, fleet_server
+    from mdns.host import fleet_keys, fleet_net, fleet_release, fleet_rollout, fleet_server
     from mdns.responder import Responder
 
     rel, keyfile = argv[0], argv[1]
     faults = dict(a.split("=", 1) for a in argv[2:])
-    key = fleet_rollout.read_key(keyfile)
-    other = bytes(32)
+    key = fleet_keys.signer(fleet_keys.load_private(keyfile))
+    other = fleet_keys.signer(ec.generate_private_key(ec.SECP256R1()))
     images = fleet_release.load(rel)
     by_ip = {}
 
@@ -325,7 +327,7 @@ def fault_host(argv):
         f = faults.get(o["dev"])
 
         def resign(k=key):
-            o["sig"] = _offer.sign(o, k)
+            o["sig"] = _offer._signed(dict(o), k)["sig"]
 
         if f == "signature":
             o["v"] = "9.9.9"
@@ -358,7 +360,7 @@ def fault_host(argv):
     for n in faults:
         by_ip[fleet.devices[n]["address"]] = faults[n]
     ro = fleet_rollout.Rollout(images, key, resp, fleet, server, only=only, max_parallel=len(only), timeout=40,
-                               tamper=tamper, live=False)
+                               tamper=tamper, live=False, host="fault-host")
     ro.plan()
     rc = 1
     try:

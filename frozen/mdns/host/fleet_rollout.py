@@ -35,6 +35,7 @@ class Target:
         self.t1 = None
         self.pct = None
         self.canary = False
+        self.took0 = ""
         self.signs = 0  # offers signed for this device (a stale refusal asks for a fresh one)
 
     def row(self):
@@ -147,6 +148,7 @@ class Rollout:
     def _offer(self, t):
         from mdns.service import Service
 
+        t.took0 = t.dev.get("took", "")  # what the device had taken before our offer
         t.service = Service(t.name, OFFER_TYPE, self.server.port if self.server else 9, txt=self._sign(t))
         self.responder.add_service(t.service)
         t.state = "offered"
@@ -178,10 +180,10 @@ class Rollout:
                 self._follow_rekey(t, d, ours)
                 return
             took = d.get("took", "")
-            if took and not took.startswith(self.host + " ") and t.state in ("offered", "downloading") and (
-                    d["ota"] == "updating" or (d["ota"] == "pending-verify" and d["fw"] != t.image.version)):
-                if took.split(" ")[-1] != t.image.version:
-                    h, _, v = took.rpartition(" ")
+            if took != t.took0 and took and not took.startswith(self.host + " "):
+                # the device took another host's offer since ours went out (several hosts)
+                h, _, v = took.rpartition(" ")
+                if v != t.image.version:
                     self._finish(t, FAILED, "took another host's offer: %s from %s" % (v, h))
                     return
             if d["fw"] == t.image.version and d["ota"] == "valid" and (ours or t.state != "offered"):
