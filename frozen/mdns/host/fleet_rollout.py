@@ -189,7 +189,13 @@ class Rollout:
             if d["fw"] == t.image.version and d["ota"] == "valid" and (ours or t.state != "offered"):
                 self._finish(t, OK, "valid in %s" % d["slot"])
                 return
-            if ours and d.get("last_error") == "stale" and d.get("nonce") != t.offer.get("nonce"):
+            err = d.get("last_error") or ""
+            if ours and d["ota"] == "rolled-back" and (t.state != "offered" or err == "rollback"):
+                # our image ran and never marked itself valid (after the reset the device
+                # may have judged our offer again: stale)
+                self._finish(t, FAILED, "rolled back (%s)" % (err if err not in ("", "stale") else "rollback"))
+                return
+            if ours and err == "stale" and t.state == "offered" and d.get("nonce") != t.offer.get("nonce"):
                 if t.signs <= RESIGN_MAX and t.service is not None:
                     self.responder.update_service(t.service, txt=self._sign(t))  # sign its new nonce
                     return
@@ -197,11 +203,8 @@ class Rollout:
                 t.state = "verifying"
             elif d["ota"] == "updating":
                 t.state = "downloading"
-            elif ours and d["ota"] == "rolled-back":
-                self._finish(t, FAILED, "rolled back (%s)" % (d.get("last_error") or "rollback"))
-                return
-            elif ours and d.get("last_error"):
-                self._finish(t, FAILED, d["last_error"])
+            elif ours and err:
+                self._finish(t, FAILED, err)
                 return
         elif t.state in ("downloading", "offered"):
             t.state = "rebooting"
