@@ -174,7 +174,7 @@ def test_rekey_retires_the_old_key(testbed):
 
 
 def test_two_hosts_at_once(testbed):
-    tb, key = lan(testbed, ["a1"], extra=("h1", "h2"))
+    tb, key = lan(testbed, ["a1"], extra=("host", "h1", "h2"))
     rels = {"h1": release(tb, "rel2", BOARD_A, "0.2.0"), "h2": release(tb, "rel3", BOARD_A, "0.3.0")}
     t0 = time.time()
     procs = {h: tb[h].python_popen(["-m", "mdns", "fleet", "upgrade", rels[h], "--key", key, "--discover", "2",
