@@ -561,3 +561,30 @@ def test_download_runs_in_steps_and_progress_is_published(dev):
     assert prog == sorted(prog) and prog[-1] >= 90
     steps = [b - a for a, b in zip(prog, prog[1:])]
     assert all(s <= 10 + 100 // 15 + 1 for s in steps), prog  # a TXT at least every 10 % (+ one block)
+
+
+def test_hmac_fleet_device_trusts_the_frozen_key_and_drops_the_hmac_key(tmp_path, monkeypatch):
+    # moved from format 1: no fleet.pub, the old fleet.key, a firmware built with MDNSFAST_FLEET_PUB
+    from mdns import buildinfo
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(buildinfo, "FLEET_PUB", PUB.hex(), raising=False)
+    (tmp_path / "fleet.key").write_text("ab" * 32 + "\n")
+    f = SimFlash(str(tmp_path / "f"), slot_size=16 * 4096)
+    f.flash_image(OLD)
+    logs = []
+    a = agentmod.Agent(None, name="dev1", board="B1", version="0.1.0", chip="sim", state_path="fleet.json",
+                       partition=f.partition_class(), reset=lambda: None, log=logs.append)
+    assert a.pub == PUB and dict(a.txt())["key"] == offer.fingerprint(PUB)
+    a.connect = connector(FakeSock(http_reply(NEW)))
+    assert a.on_offer("dev1", _signed(NEW, nonce=a.nonce), delay_ms=None) == "ok"
+    assert (tmp_path / "fleet.key").exists()  # kept until the new firmware stays: a rollback needs it
+    f.reset()
+    b = agentmod.Agent(None, name="dev1", board="B1", version="0.2.0", chip="sim", state_path="fleet.json",
+                       partition=f.partition_class(), reset=lambda: None, log=logs.append)
+    assert b.confirm() and not (tmp_path / "fleet.key").exists()
+    assert any("removed fleet.key" in m for m in logs)
+    monkeypatch.setattr(buildinfo, "FLEET_PUB", "", raising=False)
+    c = agentmod.Agent(None, name="dev1", board="B1", version="0.2.0", chip="sim", state_path="fleet.json",
+                       partition=f.partition_class(), reset=lambda: None, log=logs.append)
+    assert c.pub is None and dict(c.txt())["key"] == "none"

@@ -507,3 +507,71 @@ def test_cli_release_dir_errors(tmp_path, capsys):
     fleet_keys.keygen(str(tmp_path / "good.key"))
     assert run_cli("fleet", "upgrade", d, "--key", str(tmp_path / "good.key.pub")) == 2
     assert "is a public key" in capsys.readouterr().err
+
+
+# ---- migrating a fleet of the HMAC format (docs/fleet.md)
+def _v1_verify(o, key):
+    # format 1 as the firmware before ECDSA checked it: HMAC-SHA256 over these lines
+    import hmac
+
+    msg = "mpfleet-offer-1\n" + "".join("%s=%s\n" % (k, o[k]) for k in ("fv", "dev", "board", "v", "len", "sha",
+                                                                           "url", "dg"))
+    return o["fv"] == "1" and hmac.compare_digest(hmac.new(key, msg.encode(), hashlib.sha256).hexdigest(), o["sig"])
+
+
+def test_rollout_offers_format_1_to_hmac_devices_only_with_the_legacy_key():
+    hkey = bytes(range(32))
+    seen = {}
+
+    def old_device(d, o):
+        seen[d["name"]] = o
+        if _v1_verify(o, hkey) and o["dev"] == d["name"]:
+            d.update(fw=o["v"], ota="valid", slot="ota_1", offer=o["sig"][:8], nonce="ab" * 8, key="12345678")
+
+    ro, resp, fleet, out = rollout([("d1", "B1"), ("d2", "B1")], {"d1": old_device, "d2": upgrade_ok},
+                                   legacy=hkey)
+    fleet.devices["d1"].pop("nonce")
+    ro.targets = []
+    ro.plan()
+    assert ro.run() == 0 and result(ro)["d1"][0] == "ok" and result(ro)["d2"][0] == "ok"
+    assert seen["d1"]["fv"] == "1" and "nonce" not in seen["d1"]
+
+
+def test_upgrade_with_legacy_key_needs_images_that_trust_the_new_key(tmp_path, capsys):
+    d = str(tmp_path / "rel")
+    fleet_release.write(d, "B1", "0.2.0", b"x" * 100)
+    k = str(tmp_path / "new.key")
+    fleet_keys.keygen(k)
+    old = tmp_path / "fleet.key"
+    old.write_text("ab" * 32 + "\n")
+    assert run_cli("fleet", "upgrade", d, "--key", k, "--legacy-key", str(old)) == 2
+    err = capsys.readouterr().err
+    assert "does not trust" in err and "MDNSFAST_FLEET_PUB" in err and len(err.strip().splitlines()) == 1
+    assert fleet_keys.load_legacy(str(old)) == bytes.fromhex("ab" * 32)
+    with pytest.raises(fleet_keys.BadKey, match="not an HMAC fleet key"):
+        fleet_keys.load_legacy(k)
+    with open(k + ".pub") as f:
+        pub = f.read().strip()
+    p = tmp_path / "img.bin"
+    p.write_bytes(b"\x00" * 100 + pub.encode() + b"\x00")
+    assert fleet_keys.image_trusts(str(p), pub) and not fleet_keys.image_trusts(str(p), "04" + "00" * 64)
+
+
+def test_buildinfo_freezes_the_fleet_public_key(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    k = str(tmp_path / "k")
+    fleet_keys.keygen(k)
+    env = dict(os.environ, MDNSFAST_FLEET_PUB=k + ".pub")
+    r = subprocess.run([sys.executable, os.path.join(top, "tools", "firmware", "buildinfo.py"), str(tmp_path / "g"),
+                        "--board", "B1"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "g" / "mdns" / "buildinfo.py").read_text()
+    with open(k + ".pub") as f:
+        assert "FLEET_PUB = %r" % f.read().strip() in text
+    env["MDNSFAST_FLEET_PUB"] = k  # the private key: refused
+    r = subprocess.run([sys.executable, os.path.join(top, "tools", "firmware", "buildinfo.py"), str(tmp_path / "h"),
+                        "--board", "B1"], env=env, capture_output=True, text=True)
+    assert r.returncode != 0 and "not a fleet public key" in r.stderr

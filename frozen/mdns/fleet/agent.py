@@ -80,7 +80,7 @@ class Agent(Download):
             name = (getattr(responder, "hostname", None) or "mpy-device").split(".")[0]
         self.name = name
         self.key_path = key_path
-        self.pub = key if key is not None else _offer.load_pub(key_path)
+        self.pub = key if key is not None else (_offer.load_pub(key_path) or _builtin_pub())
         if verify is None:
             from .sig import verifier
 
@@ -180,6 +180,13 @@ class Agent(Download):
             self.app = st.sha[:12]
         self._deadline = None
         self.log("firmware %s marked valid in %s" % (self.version, self.slot))
+        if self.pub and _exists(LEGACY_KEY_FILE if self.key_path == KEY_FILE else ""):
+            # upgraded from the HMAC format and staying: the shared secret goes (a rollback
+            # before this point finds it still there, as the old firmware needs it)
+            import os
+
+            os.remove(LEGACY_KEY_FILE)
+            self.log("removed %s (the HMAC key of the older format)" % LEGACY_KEY_FILE)
         self._keep_feeding()
         self.publish()
         return True
@@ -413,6 +420,19 @@ class Agent(Download):
     def slot_size(self):
         nxt = self.Partition(self.Partition.RUNNING).get_next_update()
         return nxt.ioctl(4, 0) * nxt.ioctl(5, 0)
+
+def _builtin_pub():
+    # a public key frozen into the firmware (make firmware MDNSFAST_FLEET_PUB=...):
+    # what a device upgraded from the HMAC format trusts until it gets a fleet.pub
+    try:
+        from .. import buildinfo
+        import binascii
+
+        k = getattr(buildinfo, "FLEET_PUB", "")
+        return binascii.unhexlify(k) if len(k) == 130 else None
+    except (ImportError, ValueError):
+        return None
+
 
 def _nonce():
     # 64 random bits, hex: what the next offer must carry (os.urandom: the

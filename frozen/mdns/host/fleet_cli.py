@@ -51,6 +51,9 @@ def add_arguments(p):
     p_up.add_argument("--retry", action="store_true",
                       help="sign offers that may install an image the device rolled back from")
     p_up.add_argument("--rate", type=int, default=0, help="bytes/s per device the HTTP server sends at most")
+    p_up.add_argument("--legacy-key", metavar="HMACKEY",
+                      help="the HMAC key of devices still on fleet format 1: offer them this release once in that"
+                           " format (its images must trust --key's public key; docs/fleet.md, migrating)")
     p_up.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     p_rk = sub.add_parser("rekey", help="replace the public key on devices (signed with the current key)")
@@ -198,8 +201,18 @@ def cmd_upgrade(args):
 
     from mdns.host import fleet_keys
 
-    key = fleet_keys.signer(fleet_keys.load_private(args.key))
+    priv = fleet_keys.load_private(args.key)
+    key = fleet_keys.signer(priv)
     images = fleet_release.load(args.dir)
+    legacy = None
+    if args.legacy_key:
+        legacy = fleet_keys.load_legacy(args.legacy_key)
+        pub = fleet_keys.pub_hex(priv)
+        for b, img in sorted(images.items()):
+            if not fleet_keys.image_trusts(img.path, pub):
+                raise Usage("%s: the %s image does not trust %s.pub (build it with MDNSFAST_FLEET_PUB=%s.pub):"
+                            " a device moved from the HMAC format would come up without a key" % (
+                                args.dir, b, args.key, args.key))
     if args.board:
         unknown = [b for b in args.board if b not in images]
         if unknown:
@@ -229,7 +242,7 @@ def cmd_upgrade(args):
         fleet.run_for(args.discover)
         ro = fleet_rollout.Rollout(images, key, resp, fleet, server, boards=args.board, only=args.only,
                                    canary=args.canary, max_parallel=args.max_parallel, timeout=args.timeout,
-                                   downgrade=args.allow_downgrade, retry=args.retry, host=host)
+                                   downgrade=args.allow_downgrade, retry=args.retry, host=host, legacy=legacy)
         ro.plan()
         if not ro.targets:
             print("no device of board(s) %s found" % ", ".join(sorted(args.board or images)))

@@ -91,3 +91,44 @@ def signer(priv):
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
     return sign
+
+
+# ---- format 1 (HMAC-SHA256 shared key): only to move a fleet of that format over
+LEGACY_FIELDS = ("fv", "dev", "board", "v", "len", "sha", "url", "dg")
+
+
+def load_legacy(path):
+    """The 32-byte HMAC key of a format-1 fleet (64 hex digits), or BadKey."""
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except FileNotFoundError:
+        raise BadKey("%s: no such key file" % path)
+    except OSError as e:
+        raise BadKey("%s: cannot read the key file: %s" % (path, e.strerror))
+    try:
+        k = binascii.unhexlify(text)
+    except (ValueError, binascii.Error):
+        k = b""
+    if len(k) < 16:
+        raise BadKey("%s: not an HMAC fleet key of the older format (64 hex digits)" % path)
+    return k
+
+
+def make_legacy(key, dev, board, version, length, sha256_hex, url):
+    """A format-1 offer (what firmware before the ECDSA format accepts)."""
+    import hashlib
+    import hmac
+
+    o = {"fv": "1", "dev": dev, "board": board, "v": version, "len": str(int(length)), "sha": sha256_hex.lower(),
+         "url": url, "dg": "0"}
+    msg = "mpfleet-offer-1\n" + "".join("%s=%s\n" % (k, o[k]) for k in LEGACY_FIELDS)
+    o["sig"] = hmac.new(key, msg.encode(), hashlib.sha256).hexdigest()
+    return o
+
+
+def image_trusts(path, pub_hex):
+    """Does the app image at `path` carry `pub_hex` (frozen as buildinfo.FLEET_PUB)?"""
+    needle = pub_hex.lower().encode()
+    with open(path, "rb") as f:
+        return needle in f.read()

@@ -36,6 +36,7 @@ class Target:
         self.pct = None
         self.canary = False
         self.took0 = ""
+        self.legacy = False  # a device of fleet format 1 (HMAC)
         self.signs = 0  # offers signed for this device (a stale refusal asks for a fresh one)
 
     def row(self):
@@ -60,10 +61,11 @@ class Rollout:
 
     def __init__(self, images, key, responder, fleet, server, boards=None, only=None, canary=0,
                  max_parallel=4, timeout=300.0, downgrade=False, out=None, tamper=None, live=None,
-                 retry=False, rekey=None, host=None):
+                 retry=False, rekey=None, host=None, legacy=None):
         self.images = images
         self.key = key
         self.retry = retry
+        self.legacy = legacy  # HMAC key: format-1 devices get a format-1 offer (migrating)
         self.rekey = rekey
         self.host = host or (getattr(responder, "hostname", None) or "fleet-host").split(".")[0]
         self.responder = responder
@@ -113,7 +115,9 @@ class Rollout:
             if d["fw"] == img.version and d["ota"] == "valid" and not self.downgrade:
                 t.result, t.detail = CURRENT, "already running " + img.version
             elif not d.get("nonce"):
-                t.result, t.detail = FAILED, OLD_FORMAT
+                if self.legacy is None:
+                    t.result, t.detail = FAILED, OLD_FORMAT
+                t.legacy = True
             self.targets.append(t)
         todo = [t for t in self.targets if t.result is None]
         for t in todo[: self.canary]:
@@ -134,7 +138,12 @@ class Rollout:
     # ---- offers ----
     def _sign(self, t):
         nonce = t.dev.get("nonce", "")
-        if self.rekey is not None:
+        if t.legacy:
+            from mdns.host import fleet_keys
+
+            o = fleet_keys.make_legacy(self.legacy, t.name, t.board, t.image.version, t.image.size, t.image.sha256,
+                                       self.server.url(t.board))
+        elif self.rekey is not None:
             o = _offer.make_rekey(self.key, t.name, self.host, nonce, self.rekey)
         else:
             o = _offer.make(self.key, t.name, self.host, nonce, t.board, t.image.version, t.image.size,
