@@ -264,11 +264,38 @@ def test_walkthrough_on_one_machine(testbed):
     assert sorted(rows) == ["sim-1", "sim-2"], rows
     rel = os.path.join(tb.dir, "rel")
     lap.python(["-m", "mdns", "fleet", "simulate-release", rel, "--board", "SIM", "--version", "0.2.0"])
-    r = lap.python(["-m", "mdns", "fleet", "upgrade", rel, "--key", key, "--timeout", "60"], check=False, timeout=120)
+    r = lap.python(["-m", "mdns", "fleet", "upgrade", rel, "--key", key, "--timeout", "60", "--json"], check=False,
+                   timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+    check_upgrade_json(json.loads(r.stdout), ["sim-1", "sim-2"])  # stdout is the JSON alone
     rows = wait_for(tb, lambda rows: all(rows.get(n, {}).get("ota") == "valid" and rows[n]["fw"] == "0.2.0"
                                          for n in ("sim-1", "sim-2")), host="laptop")
     assert all(rows[n]["fw"] == "0.2.0" and rows[n]["slot"] == "ota_1" for n in ("sim-1", "sim-2")), rows
+    check_list_json(list(rows.values()))
+
+
+# the --json schemas of docs/fleet.md
+LIST_KEYS = {"name", "address", "addresses", "host", "fw", "board", "chip", "mpy", "slot", "ota", "app", "last_error",
+             "offer", "progress", "nonce", "key", "took"}
+ROW_KEYS = {"device", "board", "from", "to", "result", "detail", "time", "address"}
+
+
+def check_list_json(rows):
+    assert rows
+    for d in rows:
+        assert set(d) == LIST_KEYS, sorted(d)
+        assert all(isinstance(d[k], str) for k in LIST_KEYS - {"addresses"}), d
+        assert isinstance(d["addresses"], list) and all(isinstance(a, str) for a in d["addresses"])
+        assert len(d["nonce"]) == 16 and len(d["key"]) == 8, d
+
+
+def check_upgrade_json(obj, names):
+    assert set(obj) == {"devices", "stopped", "exit", "bytes_sent"}, obj
+    assert obj["exit"] == 0 and obj["stopped"] is None and isinstance(obj["bytes_sent"], int)
+    assert sorted(d["device"] for d in obj["devices"]) == sorted(names)
+    for d in obj["devices"]:
+        assert set(d) == ROW_KEYS and all(isinstance(v, str) for v in d.values()), d
+        assert d["result"] in ("ok", "up-to-date", "failed", "timeout", "skipped", "interrupted"), d
 
 
 WATCH_OFFERS = r"""

@@ -54,7 +54,7 @@ def lan(n_devices, size, parallel):
                 st = os.path.join(tb.dir, "state-" + n)
                 log = open(os.path.join(tb.dir, "log-" + n), "w")
                 tb[n].python_popen(["-m", "mdns", "fleet", "simulate", "--board", "SIM", "--version", "0.1.0",
-                                    "--key", key, "--name", n, "--state", st, "--slot-size", hex(SLOT),
+                                    "--key", key + ".pub", "--name", n, "--state", st, "--slot-size", hex(SLOT),
                                     "--image-size", str(size)], stdout=log, stderr=subprocess.STDOUT)
             got = e2e.fleet_list(tb, want=n_devices, timeout=60)
             if len(got) != n_devices:

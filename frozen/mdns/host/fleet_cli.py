@@ -238,20 +238,23 @@ def cmd_upgrade(args):
             raise Usage("cannot serve on %s port %d: %s (--address must be one of this machine's)" % (
                 bind, args.port, e.strerror or e))
         fleet = fleet_net.Fleet(driver=resp.driver)
-        print("serving %s on http://%s:%d/ ; looking for devices for %gs" % (args.dir, bind, server.port, args.discover))
+        log = sys.stderr if args.json else sys.stdout  # --json: stdout is the JSON alone
+        print("serving %s on http://%s:%d/ ; looking for devices for %gs" % (args.dir, bind, server.port, args.discover),
+              file=log)
         fleet.run_for(args.discover)
         ro = fleet_rollout.Rollout(images, key, resp, fleet, server, boards=args.board, only=args.only,
                                    canary=args.canary, max_parallel=args.max_parallel, timeout=args.timeout,
-                                   downgrade=args.allow_downgrade, retry=args.retry, host=host, legacy=legacy)
+                                   downgrade=args.allow_downgrade, retry=args.retry, host=host, legacy=legacy,
+                                   out=log)
         ro.plan()
         if not ro.targets:
-            print("no device of board(s) %s found" % ", ".join(sorted(args.board or images)))
+            print("no device of board(s) %s found" % ", ".join(sorted(args.board or images)), file=log)
             return 1
         rc = ro.run()
     except KeyboardInterrupt:
         if ro is not None:
             ro.interrupt()
-            print("\ninterrupted: offers withdrawn")
+            print("\ninterrupted: offers withdrawn", file=sys.stderr)
         rc = 130
     finally:
         resp.close()  # goodbye for whatever is still published
@@ -280,19 +283,21 @@ def cmd_rekey(args):
     try:
         resp.sockets()
         fleet = fleet_net.Fleet(driver=resp.driver)
-        print("looking for devices for %gs" % args.discover)
+        log = sys.stderr if args.json else sys.stdout  # --json: stdout is the JSON alone
+        print("looking for devices for %gs" % args.discover, file=log)
         fleet.run_for(args.discover)
         ro = fleet_rollout.Rollout({}, old, resp, fleet, None, boards=args.board, only=args.only,
-                                   max_parallel=args.max_parallel, timeout=args.timeout, rekey=new_pub, host=host)
+                                   max_parallel=args.max_parallel, timeout=args.timeout, rekey=new_pub, host=host,
+                                   out=log)
         ro.plan()
         if not ro.targets:
-            print("no device found")
+            print("no device found", file=log)
             return 1
         rc = ro.run()
     except KeyboardInterrupt:
         if ro is not None:
             ro.interrupt()
-            print("\ninterrupted: offers withdrawn")
+            print("\ninterrupted: offers withdrawn", file=sys.stderr)
         rc = 130
     finally:
         resp.close()
