@@ -84,8 +84,6 @@ test-unix: unix
 	@$(UNIX_BIN) tests/mpy/fleetsig_unix.py tests/vectors/wycheproof_ecdsa_p256_sha256_p1363.json
 	@PYTHONPATH=frozen $(call venv_tool,python) tests/py/fleetsig_vectors.py $(UNIX_BUILD)/fleetsig-random.json 50
 	@$(UNIX_BIN) tests/mpy/fleetsig_unix.py $(UNIX_BUILD)/fleetsig-random.json
-	@echo "== test-unix: one fleet upgrade verified by fleetsig, heap bound (checked on a 32-bit build)"
-	@cd /tmp && $(UNIX_BIN) $(TOP)/tests/mpy/fleet_heap_unix.py $(TOP)/tests/vectors/fleet_offers.json $(if $(filter 32,$(UNIX_BITS)),9300,0)
 	@echo "== test-unix: tests/mpy/cases on $(UNIX_BIN)"
 	@python3 tools/firmware/unix_cases.py $(UNIX_BIN)
 	@echo "== test-unix: heap of the hot paths on $(UNIX_BIN) (a dropped packet must allocate nothing)"

@@ -38,13 +38,8 @@ def add_arguments(p):
     p_up = sub.add_parser("upgrade", help="upgrade devices to a release over the air")
     p_up.add_argument("dir", help="release directory (make release / fleet simulate-release)")
     p_up.add_argument("--key", required=True, help="private key file (fleet keygen)")
-    p_up.add_argument("--board", action="append", help="only devices of this board (repeatable)")
-    p_up.add_argument("--only", nargs="+", metavar="NAME", help="only these devices")
+    _rollout_flags(p_up, parallel=4, timeout=300.0)
     p_up.add_argument("--canary", type=int, default=0, help="upgrade N devices first; stop if any fails")
-    p_up.add_argument("--max-parallel", type=int, default=4, help="offers out at once (default 4)")
-    p_up.add_argument("--timeout", type=float, default=300.0, help="seconds per device (default 300)")
-    p_up.add_argument("--discover", type=float, default=3.0, help="seconds to look for devices first (default 3)")
-    p_up.add_argument("--interface", help="network interface to serve and publish on")
     p_up.add_argument("--address", help="IPv4 address to bind the HTTP server to (default: the interface's)")
     p_up.add_argument("--port", type=int, default=0, help="HTTP port (default: any free one)")
     p_up.add_argument("--allow-downgrade", action="store_true", help="sign offers that allow an older version")
@@ -54,18 +49,11 @@ def add_arguments(p):
     p_up.add_argument("--legacy-key", metavar="HMACKEY",
                       help="the HMAC key of devices still on fleet format 1: offer them this release once in that"
                            " format (its images must trust --key's public key; docs/fleet.md, migrating)")
-    p_up.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     p_rk = sub.add_parser("rekey", help="replace the public key on devices (signed with the current key)")
     p_rk.add_argument("newkey", help="the new private key file (fleet keygen); its .pub goes to the devices")
     p_rk.add_argument("--key", required=True, help="the private key the devices trust now")
-    p_rk.add_argument("--board", action="append", help="only devices of this board (repeatable)")
-    p_rk.add_argument("--only", nargs="+", metavar="NAME", help="only these devices")
-    p_rk.add_argument("--max-parallel", type=int, default=8, help="offers out at once (default 8)")
-    p_rk.add_argument("--timeout", type=float, default=60.0, help="seconds per device (default 60)")
-    p_rk.add_argument("--discover", type=float, default=3.0, help="seconds to look for devices first (default 3)")
-    p_rk.add_argument("--interface", help="network interface to publish on")
-    p_rk.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _rollout_flags(p_rk, parallel=8, timeout=60.0)
 
     p_key = sub.add_parser("keygen", help="write a new key pair: KEY (private, keep it secret) and KEY.pub")
     p_key.add_argument("keyfile")
@@ -84,6 +72,17 @@ def add_arguments(p):
     p_sr.add_argument("--slot-size", type=lambda s: int(s, 0), help="OTA slot size for the manifest")
     p_sr.add_argument("--flag", action="append", default=[], choices=("novalid", "crash"),
                       help="misbehaving firmware: never marks itself valid / crashes while starting")
+
+
+def _rollout_flags(p, parallel, timeout):
+    # what `upgrade` and `rekey` share: the targets, the pace, the network, the output
+    p.add_argument("--board", action="append", help="only devices of this board (repeatable)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="only these devices")
+    p.add_argument("--max-parallel", type=int, default=parallel, help="offers out at once (default %d)" % parallel)
+    p.add_argument("--timeout", type=float, default=timeout, help="seconds per device (default %d)" % timeout)
+    p.add_argument("--discover", type=float, default=3.0, help="seconds to look for devices first (default 3)")
+    p.add_argument("--interface", help="network interface to serve and publish on")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON (progress on stderr)")
 
 
 def run(args):
