@@ -225,7 +225,6 @@ def cmd_upgrade(args):
     addrs = [args.address] if args.address else None
     resp = Responder(host, addrs=addrs, interface=args.interface, ipv6=False)
     server = None
-    ro = None
     try:
         resp.sockets()
         bind = args.address or next((a for a in resp.addrs if ":" not in a), None)
@@ -245,27 +244,40 @@ def cmd_upgrade(args):
                                    canary=args.canary, max_parallel=args.max_parallel, timeout=args.timeout,
                                    downgrade=args.allow_downgrade, retry=args.retry, host=host, legacy=legacy,
                                    out=log)
-        ro.plan()
-        if not ro.targets:
-            print("no device of board(s) %s found" % ", ".join(sorted(args.board or images)), file=log)
-            return 1
-        rc = ro.run()
-    except KeyboardInterrupt:
-        if ro is not None:
-            ro.interrupt()
-            print("\ninterrupted: offers withdrawn", file=sys.stderr)
-        rc = 130
+        rc = _drive(ro, log, "no device of board(s) %s found" % ", ".join(sorted(args.board or images)))
+    except KeyboardInterrupt:  # while discovering
+        return 130
     finally:
         resp.close()  # goodbye for whatever is still published
         if server is not None:
             server.stop()
-    if ro is not None:
+    return _summary(ro, args, rc, bytes_sent=server.bytes_sent)
+
+
+def _drive(ro, log, none_found):
+    """Plan and run a rollout; Ctrl-C withdraws its offers. Returns the exit status."""
+    ro.plan()
+    if not ro.targets:
+        print(none_found, file=log)
+        return 1
+    try:
+        return ro.run()
+    except KeyboardInterrupt:
+        ro.interrupt()
+        print("\ninterrupted: offers withdrawn", file=sys.stderr)
+        return 130
+
+
+def _summary(ro, args, rc, **extra):
+    if ro.targets:
         if args.json:
-            print(json.dumps({"devices": [t.row() for t in ro.targets], "stopped": ro.stopped, "exit": rc,
-                              "bytes_sent": server.bytes_sent}, indent=2))
+            d = {"devices": [t.row() for t in ro.targets], "stopped": ro.stopped, "exit": rc}
+            d.update(extra)
+            print(json.dumps(d, indent=2))
         else:
             print(ro.summary())
-            print("%d bytes sent" % server.bytes_sent)
+            for k in extra:
+                print("%d %s" % (extra[k], k.replace("_", " ")))
     return rc
 
 
@@ -278,7 +290,6 @@ def cmd_rekey(args):
     signal.signal(signal.SIGTERM, _sigterm)
     host = "fleet-host-%d" % os.getpid()
     resp = Responder(host, interface=args.interface, ipv6=False)
-    ro = None
     try:
         resp.sockets()
         fleet = fleet_net.Fleet(driver=resp.driver)
@@ -288,21 +299,9 @@ def cmd_rekey(args):
         ro = fleet_rollout.Rollout({}, old, resp, fleet, None, boards=args.board, only=args.only,
                                    max_parallel=args.max_parallel, timeout=args.timeout, rekey=new_pub, host=host,
                                    out=log)
-        ro.plan()
-        if not ro.targets:
-            print("no device found", file=log)
-            return 1
-        rc = ro.run()
-    except KeyboardInterrupt:
-        if ro is not None:
-            ro.interrupt()
-            print("\ninterrupted: offers withdrawn", file=sys.stderr)
-        rc = 130
+        rc = _drive(ro, log, "no device found")
+    except KeyboardInterrupt:  # while discovering
+        return 130
     finally:
         resp.close()
-    if ro is not None:
-        if args.json:
-            print(json.dumps({"devices": [t.row() for t in ro.targets], "stopped": ro.stopped, "exit": rc}, indent=2))
-        else:
-            print(ro.summary())
-    return rc
+    return _summary(ro, args, rc)
