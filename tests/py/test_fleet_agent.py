@@ -588,3 +588,34 @@ def test_hmac_fleet_device_trusts_the_frozen_key_and_drops_the_hmac_key(tmp_path
     c = agentmod.Agent(None, name="dev1", board="B1", version="0.2.0", chip="sim", state_path="fleet.json",
                        partition=f.partition_class(), reset=lambda: None, log=logs.append)
     assert c.pub is None and dict(c.txt())["key"] == "none"
+
+
+def test_malformed_offer_txt_is_dropped_without_killing_the_loop(dev):
+    dev.agent._inbox.append(("up", "dev1", {"dev": b"dev1", "sig": b"\xff\xfe", "url": b"\xc3"}))
+    dev.agent._inbox.append(("up", "dev1", {"dev": b"dev1", "fv": b"2", "op": b"fw", "sig": b"00" * 64,
+                                            "url": b"http://x/\n"}))
+    dev.agent.tick()
+    assert dev.resets == 0 and not dev.agent._inbox
+    assert any("dropped" in m for m in dev.logs)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_KEYS = st.sampled_from(["fv", "op", "dev", "host", "nonce", "board", "v", "len", "sha", "url", "dg", "retry", "pub",
+                         "sig", "x"])
+_VALS = st.one_of(st.sampled_from(["2", "fw", "rekey", "dev1", "1", "0", "0.2.0", "http://x/y", "ab" * 32,
+                                   "00" * 64, "04" + "00" * 64, ""]), st.text(max_size=40))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_KEYS, _VALS, max_size=14))
+def test_any_offer_txt_gets_a_reason_and_writes_nothing(tmp_path_factory, txt, _one=[]):
+    if not _one:
+        _one.append(Dev(tmp_path_factory.mktemp("f")))
+    d = _one[0]
+    d.agent.offer_gone("dev1")
+    before = snapshot(d.flash)
+    d.agent.connect = connector(ConnectionRefusedError(111, "refused"))
+    r = d.agent.on_offer("dev1", dict(txt, dev="dev1"), delay_ms=None)
+    assert isinstance(r, str) and r != "ok"
+    assert snapshot(d.flash) == before and d.resets == 0

@@ -147,3 +147,9 @@ def test_load_pub_and_fingerprint(tmp_path):
         p.write_text(bad)
         assert offer.load_pub(str(p)) is None
     assert offer.load_pub(str(tmp_path / "missing")) is None
+
+
+def test_newline_in_a_signed_field_is_format_not_an_exception():
+    o = signed(IMG)
+    o["url"] = "http://x/\nevil"
+    assert verify(o) == offer.FORMAT_ERR

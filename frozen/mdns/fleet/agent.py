@@ -318,7 +318,10 @@ class Agent(Download):
             if kind == "down":
                 self.offer_gone(inst)
             elif txt is not None:
-                self.on_offer(inst, txt, delay_ms=self.choose_ms)
+                try:
+                    self.on_offer(inst, txt, delay_ms=self.choose_ms)
+                except ValueError as e:  # TXT that is not text (UnicodeError): dropped
+                    self.log("offer %s dropped: %r" % (inst, e))
 
     def publish(self):
         if self.service is None or self.responder is None:
@@ -405,7 +408,10 @@ class Agent(Download):
         import binascii
 
         pub = binascii.unhexlify(o["pub"])
-        _state.write_atomic(self.key_path, o["pub"] + "\n")
+        try:
+            _state.write_atomic(self.key_path, o["pub"] + "\n")
+        except OSError:
+            return self._refuse(o, "write")  # the old key stays
         old = _offer.fingerprint(self.pub)
         self.pub = pub
         self.log("fleet key %s replaced by %s from %s" % (old, _offer.fingerprint(pub), o["host"]))

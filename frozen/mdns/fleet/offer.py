@@ -157,7 +157,11 @@ def check_signature(o, pub, verify):
         return NOKEY
     if not _hex_len(o["sig"], SIG_LEN):
         return SIGNATURE
-    if not verify(pub, digest(o), binascii.unhexlify(o["sig"])):
+    try:
+        d = digest(o)
+    except ValueError:  # a newline in a field: no canonical form
+        return FORMAT_ERR
+    if not verify(pub, d, binascii.unhexlify(o["sig"])):
         return SIGNATURE
     return OK
 
