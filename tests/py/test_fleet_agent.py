@@ -525,10 +525,12 @@ def test_several_hosts_highest_version_wins_tie_first_seen(dev):
     assert dev.agent.on_offer("dev1", dev.signed(NEW, host="hA", nonce=n), delay_ms=1000) == "ok"
     assert dev.txt()["took"] == "hA 0.2.0" and dev.txt()["ota"] == "updating"
     # conflict resolution renamed the second host's instance: still ours by its signed dev
-    assert dev.agent.on_offer("dev1 (2)", dev.signed(v3, host="hB", nonce=n, version="0.3.0"), delay_ms=1000) == "ok"
+    ob = dev.signed(v3, host="hB", nonce=n, version="0.3.0")
+    assert dev.agent.on_offer("dev1 (2)", ob, delay_ms=1000) == "ok"
     assert dev.txt()["took"] == "hB 0.3.0"
-    assert dev.agent.on_offer("dev1 (3)", dev.signed(v3, host="hC", nonce=n, url="http://x/y", version="0.3.0"), delay_ms=1000) == "busy"
-    assert dev.txt()["took"] == "hB 0.3.0"
+    oc = dev.signed(v3, host="hC", nonce=n, url="http://x/y", version="0.3.0")
+    assert dev.agent.on_offer("dev1 (3)", oc, delay_ms=1000) == "busy"
+    assert dev.txt()["took"] == "hB 0.3.0" and dev.txt()["offer"] == ob["sig"][:8]  # the tie went to the first seen
     dev.agent.connect = connector(FakeSock(http_reply(v3)))
     dev.now = 1000
     for _ in range(20):

@@ -362,7 +362,6 @@ class Agent(Download):
         reason = _offer.check_signature(o, self.pub, self.verify)
         if m0:
             self.heap_peak = _mem() - m0  # verification, garbage included
-        self.state.offer = sig[:8] or "none"
         if reason != _offer.OK:
             return self._refuse(o, reason)
         # validly signed: its nonce is spent, whatever is decided below
@@ -374,6 +373,7 @@ class Agent(Download):
         reason = _offer.check_firmware(o, job[2] if job else fresh, self.board, self.version, self.slot_size(),
                                        self.state.bad)
         if reason == _offer.SAME:
+            self.state.offer = o["sig"][:8]
             self.publish()
             return reason
         if reason != _offer.OK:
@@ -382,9 +382,10 @@ class Agent(Download):
             # several valid offers at once: the highest version wins, a tie the first seen
             if _offer.compare_versions(o["v"], job[1]["v"]) <= 0:
                 self.log("offer from %s (%s) lost to %s" % (o["host"], o["v"], self.state.took))
-                return BUSY
+                return BUSY  # `took` tells its host
             self._job = (job[0], o, job[2])
         self.log("taking %s %s from %s" % (o["board"], o["v"], o["host"]))
+        self.state.offer = o["sig"][:8]
         self.state.took = o["host"] + " " + o["v"]
         self.ota = _state.UPDATING
         self.progress = 0
@@ -398,6 +399,7 @@ class Agent(Download):
         return _offer.OK
 
     def _refuse(self, o, reason):
+        self.state.offer = o.get("sig", "")[:8] or "none"  # its host matches the refusal to its offer
         self.log("offer %s %s from %s refused: %s" % (o.get("board", ""), o.get("v", ""), o.get("host", "?"), reason))
         self._set_error(reason)
         return reason
@@ -415,6 +417,7 @@ class Agent(Download):
         old = _offer.fingerprint(self.pub)
         self.pub = pub
         self.log("fleet key %s replaced by %s from %s" % (old, _offer.fingerprint(pub), o["host"]))
+        self.state.offer = o["sig"][:8]
         self.last_error = self.state.err = ""
         self.state.save()
         self.publish()

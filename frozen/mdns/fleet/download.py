@@ -97,6 +97,7 @@ class Download:
         # pending first: power lost right after set_boot() must still find it
         st.pending = {"slot": label(nxt), "v": o["v"], "from": self.slot,
                       "fromv": self.version, "sha": o["sha"]}
+        st.offer = o["sig"][:8]
         st.err = ""
         st.save()
         try:
