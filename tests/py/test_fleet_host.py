@@ -474,6 +474,7 @@ def test_rekey_rollout():
 
 @pytest.mark.parametrize("argv, code, says", [
     (["release", "/nonexistent/rel"], 2, "no such release directory"),
+    (["keygen", "/nonexistent/dir/k"], 2, "/nonexistent/dir: no such directory"),
     (["upgrade", "/nonexistent/rel", "--key", "/nonexistent/k"], 2, "no such key file"),
     (["rekey", "/nonexistent/new", "--key", "/nonexistent/k"], 2, "no such key file"),
     (["list", "--interface", "nosuchif0", "--timeout", "0"], 2, "--interface nosuchif0: no such network interface"),

@@ -96,6 +96,8 @@ def run(args):
     except (ValueError, FileExistsError) as e:  # Usage, ReleaseError, BadKey ...
         print("fleet %s: %s" % (args.fleet_command, e), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # stdout closed (| head): the CLI's own handling
     except OSError as e:
         print("fleet %s: %s" % (args.fleet_command, _oserror(e)), file=sys.stderr)
         return 1
@@ -167,6 +169,9 @@ def cmd_release(args):
 def cmd_keygen(args):
     from mdns.host import fleet_keys
 
+    d = os.path.dirname(os.path.abspath(args.keyfile))
+    if not os.path.isdir(d):
+        raise Usage("%s: no such directory for the key files" % d)
     fleet_keys.keygen(args.keyfile, args.force)
     pub = args.keyfile + fleet_keys.PUB_SUFFIX
     print("wrote %s (private: keep it secret, it signs offers) and %s (public: put it on each device with"
