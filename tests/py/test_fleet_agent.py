@@ -531,6 +531,13 @@ def test_several_hosts_highest_version_wins_tie_first_seen(dev):
     oc = dev.signed(v3, host="hC", nonce=n, url="http://x/y", version="0.3.0")
     assert dev.agent.on_offer("dev1 (3)", oc, delay_ms=1000) == "busy"
     assert dev.txt()["took"] == "hB 0.3.0" and dev.txt()["offer"] == ob["sig"][:8]  # the tie went to the first seen
+    # a host that signed again for the nonce drawn since competes too
+    v4 = make_image("B1", "0.4.0", 9000)
+    assert dev.agent.on_offer("dev1 (4)", dev.signed(v4, host="hD", version="0.4.0"), delay_ms=1000) == "ok"
+    assert dev.txt()["took"] == "hD 0.4.0"
+    assert dev.agent.on_offer("dev1 (5)", dev.signed(v4, host="hE", version="0.4.1", nonce="ff" * 8),
+                              delay_ms=1000) == "stale"
+    v3 = v4
     dev.agent.connect = connector(FakeSock(http_reply(v3)))
     dev.now = 1000
     for _ in range(20):

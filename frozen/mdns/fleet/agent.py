@@ -370,8 +370,10 @@ class Agent(Download):
         if o["op"] == _offer.REKEY:
             return self._rekey(o, fresh)
         job = self._job
-        reason = _offer.check_firmware(o, job[2] if job else fresh, self.board, self.version, self.slot_size(),
-                                       self.state.bad)
+        # while a taken offer waits (choose_ms), a competitor may carry the nonce it was
+        # signed for, or the one drawn since (its host signed again after `stale`)
+        want = job[2] if job is not None and o["nonce"] == job[2] else fresh
+        reason = _offer.check_firmware(o, want, self.board, self.version, self.slot_size(), self.state.bad)
         if reason == _offer.SAME:
             self.state.offer = o["sig"][:8]
             self.publish()
@@ -429,6 +431,7 @@ class Agent(Download):
     def slot_size(self):
         nxt = self.Partition(self.Partition.RUNNING).get_next_update()
         return nxt.ioctl(4, 0) * nxt.ioctl(5, 0)
+
 
 def _builtin_pub():
     # a public key frozen into the firmware (make firmware MDNSFAST_FLEET_PUB=...):
