@@ -631,3 +631,9 @@ def test_any_offer_txt_gets_a_reason_and_writes_nothing(tmp_path_factory, txt):
     r = d.agent.on_offer("dev1", dict(txt, dev="dev1"), delay_ms=None)
     assert isinstance(r, str) and r != "ok"
     assert snapshot(d.flash) == before and d.resets == 0
+
+
+def test_malformed_field_refused_as_format_and_nothing_written(dev):
+    o = dev.signed(NEW)
+    o["len"] = "12x"
+    _refused(dev, "format", o)
