@@ -12,7 +12,6 @@ from . import KEY_FILE, LEGACY_KEY_FILE, STATE_FILE, VETO_FILE, SERVICE_TYPE, OF
 
 OTHER = "other"  # an offer for another device: not ours to judge
 ROLLBACK = "rollback"  # last_error after the bootloader went back
-from .download import SETBOOT  # noqa: F401 - reason codes live where they are raised
 VETO = "veto"  # the user's hook refused to mark the new firmware valid
 WATCHDOG = "watchdog"
 BUSY = "busy"  # downloading or on probation: the offer is not judged now
