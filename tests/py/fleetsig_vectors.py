@@ -91,7 +91,7 @@ def offers():
             "downgrade_ok": o(version="0.0.1", downgrade=True), "same": o(version="0.1.0"),
             "img": o(length=len(img), sha256_hex=sha), "img_again": o(length=len(img), sha256_hex=sha, nonce=n1),
             "img_retry": o(length=len(img), sha256_hex=sha, nonce=n2, retry=True),
-            "rekey": offer.make_rekey(sign, "d1", "h1", n0, fleet_keys.pub_hex(other)),
+            "rekey": offer.make_rekey(sign, "d1", "h1", n0, fleet_keys.pub_hex(other), sign2),
             "after_rekey": o(sign2, nonce=n1),
         },
     }

@@ -55,12 +55,14 @@ def test_rollout_refuses_old_format_devices():
 
 
 def test_rekey_rollout():
-    new = fleet_keys.pub_hex(__import__("cryptography.hazmat.primitives.asymmetric.ec", fromlist=["ec"])
-                             .generate_private_key(__import__("cryptography.hazmat.primitives.asymmetric.ec",
-                                                              fromlist=["ec"]).SECP256R1()))
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    k = ec.generate_private_key(ec.SECP256R1())
+    new, new_sign = fleet_keys.pub_hex(k), fleet_keys.signer(k)
 
     def take_key(d, o):
         assert o["op"] == "rekey" and offer.check_signature(o, PUB, sig.verifier()) == "ok"
+        assert sig.verifier()(bytes.fromhex(o["pub"]), offer.digest(o), bytes.fromhex(o["psig"]))
         assert o["nonce"] == d["nonce"]
         d.update(key=offer.fingerprint(bytes.fromhex(o["pub"])), offer=o["sig"][:8])
 
@@ -68,7 +70,8 @@ def test_rekey_rollout():
     fleet = Devices(resp, {"d1": take_key, "d2": take_key})
     fleet.add("d1", "B1")
     fleet.add("d2", "B2")
-    ro = fleet_rollout.Rollout({}, KEY, resp, fleet, None, out=io.StringIO(), live=False, rekey=new, timeout=5)
+    ro = fleet_rollout.Rollout({}, KEY, resp, fleet, None, out=io.StringIO(), live=False, rekey=new, timeout=5,
+                               rekey_signer=new_sign)
     ro.plan()
     assert ro.run() == 0 and all(r[0] == "ok" for r in result(ro).values())
     ro.targets = []

@@ -15,7 +15,7 @@ def test_signing_string_is_canonical():
     s = offer.signing_string(o).decode()
     assert s.startswith("mpfleet-offer-2\nfv=2\nop=fw\ndev=dev1\nhost=host1\nnonce=%s\nboard=B1\nv=0.2.0\nlen=5000\n" % N)
     assert s.endswith("dg=0\nretry=0\n")
-    r = offer.make_rekey(KEY, "d", "h", N, PUB.hex())
+    r = offer.make_rekey(KEY, "d", "h", N, PUB.hex(), KEY)
     assert offer.signing_string(r).decode() == "mpfleet-offer-2\nfv=2\nop=rekey\ndev=d\nhost=h\nnonce=%s\npub=%s\n" % (
         N, PUB.hex())
     assert len(o["sig"]) == 128
@@ -125,10 +125,13 @@ def test_missing_field():
 
 
 def test_rekey_format():
-    r = offer.make_rekey(KEY, "d", "h", N, OTHER_PUB.hex())
+    r = offer.make_rekey(KEY, "d", "h", N, OTHER_PUB.hex(), OTHER_KEY)
     assert offer.check_signature(r, PUB, VERIFY) == offer.OK
     r2 = dict(r, pub="05" + OTHER_PUB.hex()[2:])
     assert offer.check_signature(r2, PUB, VERIFY) == offer.FORMAT_ERR
+    r3 = dict(r)
+    del r3["psig"]
+    assert offer.check_signature(r3, PUB, VERIFY) == offer.FORMAT_ERR
 
 
 @pytest.mark.parametrize("a,b,c", [("0.2.0", "0.1.9", 1), ("1.0", "1.0.0", 0), ("1.10.0", "1.9.0", 1),

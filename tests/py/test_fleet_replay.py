@@ -76,7 +76,7 @@ def test_retired_key_refused_after_rekey(dev, tmp_path):
 
     dev.agent.key_path = str(tmp_path / "fleet.pub")
     old_fp = dev.txt()["key"]
-    r = dev.agent.on_offer("dev1", off.make_rekey(KEY, "dev1", "host1", dev.agent.nonce, _pub_hex_other()),
+    r = dev.agent.on_offer("dev1", off.make_rekey(KEY, "dev1", "host1", dev.agent.nonce, _pub_hex_other(), OTHER_KEY),
                            delay_ms=None)
     assert r == "ok" and dev.txt()["key"] != old_fp
     assert (tmp_path / "fleet.pub").read_text().strip() == _pub_hex_other()
@@ -103,7 +103,7 @@ def test_rekey_replayed_is_stale(dev, tmp_path):
     from fleet_fakes import KEY
 
     dev.agent.key_path = str(tmp_path / "fleet.pub")
-    o = off.make_rekey(KEY, "dev1", "host1", "0000000000000000", _pub_hex_other())
+    o = off.make_rekey(KEY, "dev1", "host1", "0000000000000000", _pub_hex_other(), OTHER_KEY)
     assert dev.agent.on_offer("dev1", o, delay_ms=None) == "stale"
     assert not (tmp_path / "fleet.pub").exists()
 
@@ -226,3 +226,17 @@ def test_malformed_field_refused_as_format_and_nothing_written(dev):
     o = dev.signed(NEW)
     o["len"] = "12x"
     _refused(dev, "format", o)
+
+
+def test_rekey_to_a_key_that_cannot_sign_keeps_the_old_key(dev, tmp_path):
+    from mdns.fleet import offer as off
+    from fleet_fakes import KEY
+
+    dev.agent.key_path = str(tmp_path / "fleet.pub")
+    bad = "04" + "00" * 64  # not a point on the curve: nobody could ever sign for it
+    o = off.make_rekey(KEY, "dev1", "host1", dev.agent.nonce, bad, OTHER_KEY)
+    assert dev.agent.on_offer("dev1", o, delay_ms=None) == "newkey"
+    o = off.make_rekey(KEY, "dev1", "host1", dev.agent.nonce, _pub_hex_other(), KEY)  # proof by the wrong key
+    assert dev.agent.on_offer("dev1", o, delay_ms=None) == "newkey"
+    assert not (tmp_path / "fleet.pub").exists() and dev.agent.pub == PUB
+    assert dev.run_offer(dev.signed(NEW), FakeSock(http_reply(NEW))) == "ok"  # the old key still works

@@ -411,6 +411,8 @@ class Agent(Download):
         import binascii
 
         pub = binascii.unhexlify(o["pub"])
+        if not self.verify(pub, _offer.digest(o), binascii.unhexlify(o["psig"])):
+            return self._refuse(o, _offer.NEWKEY)  # a key nobody can sign with would lock the device out
         try:
             _state.write_atomic(self.key_path, o["pub"] + "\n")
         except OSError:

@@ -32,6 +32,7 @@ ROLLED_BEFORE = "rolled-back-before"  # this device rolled back from that image;
 SAME = "same"  # already running that version: nothing to do, not an error
 DOWNGRADE = "downgrade"  # older version and the offer does not allow it
 SIZE = "size"  # image larger than the next OTA slot
+NEWKEY = "newkey"  # a rekey whose new key does not sign its own offer (psig): kept the old key
 
 
 def _s(v):
@@ -80,10 +81,13 @@ def make(signer, dev, host, nonce, board, version, length, sha256_hex, url, down
     return _signed(o, signer)
 
 
-def make_rekey(signer, dev, host, nonce, pub_hex):
-    """A new public key for `dev`, signed with the key it trusts now."""
-    return _signed({"fv": FORMAT, "op": REKEY, "dev": dev, "host": host, "nonce": nonce,
-                    "pub": pub_hex.lower()}, signer)
+def make_rekey(signer, dev, host, nonce, pub_hex, new_signer):
+    """A new public key for `dev`, signed with the key it trusts now (`sig`) and with
+    the new key (`psig`: proof that the key is a usable P-256 key its sender holds)."""
+    o = _signed({"fv": FORMAT, "op": REKEY, "dev": dev, "host": host, "nonce": nonce, "pub": pub_hex.lower()},
+                signer)
+    o["psig"] = binascii.hexlify(new_signer(signing_string(o))).decode()
+    return o
 
 
 def parse_version(v):
@@ -132,7 +136,7 @@ def check_format(o):
     if not o["nonce"] or not o["dev"]:
         return False
     if o["op"] == REKEY:
-        return _hex_len(o["pub"], PUB_LEN) and o["pub"][:2] == "04"
+        return _hex_len(o["pub"], PUB_LEN) and o["pub"][:2] == "04" and _hex_len(o.get("psig", ""), SIG_LEN)
     if not o["len"].isdigit() or o["dg"] not in ("0", "1") or o["retry"] not in ("0", "1"):
         return False
     if not _hex_len(o["sha"], 32) or not o["url"].startswith("http://"):

@@ -291,7 +291,8 @@ def cmd_rekey(args):
     from mdns.responder import Responder
 
     old = fleet_keys.signer(fleet_keys.load_private(args.key))
-    new_pub = fleet_keys.pub_hex(fleet_keys.load_private(args.newkey))
+    new = fleet_keys.load_private(args.newkey)
+    new_pub = fleet_keys.pub_hex(new)
     signal.signal(signal.SIGTERM, _sigterm)
     host = "fleet-host-%d" % os.getpid()
     resp = Responder(host, interface=args.interface, ipv6=False)
@@ -303,7 +304,7 @@ def cmd_rekey(args):
         fleet.run_for(args.discover)
         ro = fleet_rollout.Rollout({}, old, resp, fleet, None, boards=args.board, only=args.only,
                                    max_parallel=args.max_parallel, timeout=args.timeout, rekey=new_pub, host=host,
-                                   out=log)
+                                   out=log, rekey_signer=fleet_keys.signer(new))
         rc = _drive(ro, log, "no device found")
     except KeyboardInterrupt:  # while discovering
         return 130

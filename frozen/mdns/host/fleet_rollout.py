@@ -56,17 +56,19 @@ OLD_FORMAT = ("runs fleet format 1 (HMAC key, no nonce): upgrade it with a relea
 class Rollout:
     """Rollout(images, key, responder, fleet, server, ...). images: {board: Image};
     key: sign(bytes) -> 64-byte signature (mdns.host.fleet_keys.signer).
-    rekey: the new public key (hex) to hand over instead of firmware.
+    rekey: the new public key (hex) to hand over instead of firmware, rekey_signer
+    the new key's sign(), for the offer's proof of possession (psig).
     tamper(txt) -> txt: test hook applied to each signed offer (never from the CLI)."""
 
     def __init__(self, images, key, responder, fleet, server, boards=None, only=None, canary=0,
                  max_parallel=4, timeout=300.0, downgrade=False, out=None, tamper=None, live=None,
-                 retry=False, rekey=None, host=None, legacy=None):
+                 retry=False, rekey=None, host=None, legacy=None, rekey_signer=None):
         self.images = images
         self.key = key
         self.retry = retry
         self.legacy = legacy  # HMAC key: format-1 devices get a format-1 offer (migrating)
         self.rekey = rekey
+        self.rekey_signer = rekey_signer
         self.host = host or (getattr(responder, "hostname", None) or "fleet-host").split(".")[0]
         self.responder = responder
         self.fleet = fleet
@@ -144,7 +146,7 @@ class Rollout:
             o = fleet_keys.make_legacy(self.legacy, t.name, t.board, t.image.version, t.image.size, t.image.sha256,
                                        self.server.url(t.board))
         elif self.rekey is not None:
-            o = _offer.make_rekey(self.key, t.name, self.host, nonce, self.rekey)
+            o = _offer.make_rekey(self.key, t.name, self.host, nonce, self.rekey, self.rekey_signer)
         else:
             o = _offer.make(self.key, t.name, self.host, nonce, t.board, t.image.version, t.image.size,
                             t.image.sha256, self.server.url(t.board), downgrade=self.downgrade, retry=self.retry)

@@ -27,6 +27,8 @@ def _known():
         o = OFFERS[name]
         pub = OTHER_PUB if name in ("otherkey", "after_rekey") else PUB
         k[(pub, offer.digest(o), binascii.unhexlify(o["sig"]))] = 1
+        if "psig" in o:  # a rekey's proof, signed with the new key
+            k[(binascii.unhexlify(o["pub"]), offer.digest(o), binascii.unhexlify(o["psig"]))] = 1
     return k
 
 
