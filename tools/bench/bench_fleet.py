@@ -24,13 +24,15 @@ SLOT = 0x180000  # the 4 MiB table's OTA slot
 def mpy_heap(lib):
     node_dir = os.path.join(TOP, "tests", "mpy")
     case = os.path.join(node_dir, "cases", "test_fleet.py")
-    p = subprocess.run(["node", "runner.mjs", "--lib", lib, "--case", case], cwd=node_dir,
+    vectors = os.path.join(TOP, "tests", "vectors")  # the case's signed offers (fleet_offers.json)
+    p = subprocess.run(["node", "runner.mjs", "--lib", lib, "--dir", vectors + ":/vectors", "--case", case],
+                       cwd=node_dir,
                        capture_output=True, text=True, timeout=600)
     rows = []
     for line in p.stdout.splitlines():
         if line.startswith("@@MPYTEST "):
             rec = json.loads(line[10:])
-            if rec.get("kind") == "note" and "heap" in rec["label"]:
+            if rec.get("kind") == "note" and ("heap" in rec["label"] or "fleet agent" in rec["label"]):
                 rows.append({"what": "fleet: " + rec["label"], "how": "MicroPython 1.29 (wasm), .mpy",
                              "pps": None, "heap": rec["value"], "note": ""})
             if rec.get("kind") == "test" and not rec.get("ok"):
