@@ -92,11 +92,14 @@ class Get:
         except OSError:
             self.close()
             raise HttpError(CONNECT)
-        if hasattr(s, "fileno"):
+        try:
             import select
 
-            self.poller = select.poll()
-            self.poller.register(s, select.POLLIN)
+            p = select.poll()
+            p.register(s, select.POLLIN)  # MicroPython: any stream; CPython: a fileno
+            self.poller = p
+        except (ImportError, AttributeError, TypeError, ValueError, OSError):
+            pass  # a test's fake socket: every read returns at once
         self.rd = _reader(s)
 
     def close(self):
