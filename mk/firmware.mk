@@ -80,6 +80,10 @@ test-unix: unix
 	@python3 tools/firmware/sdkconfig_check.py $(MICROPY_DIR)
 	@echo "== test-unix: tests/c/run_vectors_mpy.py on $(UNIX_BIN)"
 	@$(UNIX_BIN) tests/c/run_vectors_mpy.py
+	@echo "== test-unix: fleet offer signatures through fleetsig (mbedtls): Wycheproof + random vectors"
+	@$(UNIX_BIN) tests/mpy/fleetsig_unix.py tests/vectors/wycheproof_ecdsa_p256_sha256_p1363.json
+	@PYTHONPATH=frozen $(call venv_tool,python) tests/py/fleetsig_vectors.py $(UNIX_BUILD)/fleetsig-random.json 50
+	@$(UNIX_BIN) tests/mpy/fleetsig_unix.py $(UNIX_BUILD)/fleetsig-random.json
 	@echo "== test-unix: tests/mpy/cases on $(UNIX_BIN)"
 	@python3 tools/firmware/unix_cases.py $(UNIX_BIN)
 	@echo "== test-unix: heap of the hot paths on $(UNIX_BIN) (a dropped packet must allocate nothing)"

@@ -12,17 +12,18 @@ bench-fleet: $(STAMP)/venv $(STAMP)/npm mpy-compile
 	MDNS_VENV=$(VENV) $(PY) tools/bench/bench_fleet.py --lib $(MPY_LIB) --devices $(BENCH_FLEET_DEVICES) \
 	  --size $(BENCH_FLEET_SIZE) --json $(BENCH_DIR)/bench-fleet.json
 
-# The fleet key onto a device (issue 7): copied to /fleet.key on its filesystem, where
-# mdns.fleet reads it; never part of an image. KEY comes from `python -m mdns fleet keygen`.
-#   make provision-key PORT=/dev/ttyUSB0 KEY=fleet.key
+# The fleet's public key onto a device (issues 7, 12): copied to /fleet.pub on its
+# filesystem, where mdns.fleet reads it; never part of an image, and never the private
+# key. KEY is the KEY.pub that `python -m mdns fleet keygen KEY` wrote.
+#   make provision-key PORT=/dev/ttyUSB0 KEY=fleet.key.pub
 .PHONY: provision-key
 MPREMOTE ?= $(VENV)/bin/mpremote
-no_key = KEY is not set: make $@ PORT=... KEY=fleet.key (make a key with: python -m mdns fleet keygen fleet.key)
+no_key = KEY is not set: make $@ PORT=... KEY=fleet.key.pub (make a key pair with: python -m mdns fleet keygen fleet.key)
 
 provision-key:
-	$(if $(PORT),,$(error PORT is not set: make $@ PORT=/dev/ttyUSB0 KEY=fleet.key (the board's serial port; mpremote devs lists them)))
+	$(if $(PORT),,$(error PORT is not set: make $@ PORT=/dev/ttyUSB0 KEY=fleet.key.pub (the board's serial port; mpremote devs lists them)))
 	$(if $(KEY),,$(error $(no_key)))
-	@PYTHONPATH=$(TOP)/frozen python3 -c 'import sys; from mdns.fleet.offer import load_key; \
-	  sys.exit(0 if load_key(sys.argv[1]) else "provision-key: %s is not a fleet key (hex digits, as written by: python -m mdns fleet keygen FILE)" % sys.argv[1])' "$(KEY)"
-	@echo "== provision-key: $(KEY) -> $(PORT):fleet.key"
-	@$(MPREMOTE) connect $(PORT) cp $(KEY) :fleet.key
+	@PYTHONPATH=$(TOP)/frozen python3 -c 'import sys; from mdns.fleet.offer import load_pub; \
+	  sys.exit(0 if load_pub(sys.argv[1]) else "provision-key: %s is not a fleet public key (the KEY.pub written by: python -m mdns fleet keygen KEY; never the private key)" % sys.argv[1])' "$(KEY)"
+	@echo "== provision-key: $(KEY) -> $(PORT):fleet.pub"
+	@$(MPREMOTE) connect $(PORT) cp $(KEY) :fleet.pub

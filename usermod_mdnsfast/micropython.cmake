@@ -4,6 +4,7 @@ add_library(usermod_mdnsfast INTERFACE)
 target_sources(usermod_mdnsfast INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/mdnsfast.c
     ${CMAKE_CURRENT_LIST_DIR}/modmdnsfast.c
+    ${CMAKE_CURRENT_LIST_DIR}/modfleetsig.c  # fleet offer signatures: ESP-IDF's mbedtls
 )
 
 target_include_directories(usermod_mdnsfast INTERFACE

@@ -14,6 +14,7 @@ MICROPYTHON = ""  # MicroPython release the firmware was built on, e.g. "v1.29.0
 IDF = ""  # ESP-IDF version ("" for the unix port)
 DATE = ""  # UTC build date, YYYY-MM-DD
 BUILD = "mdns source (not a firmware build)"
+FLEET_PUB = ""  # fleet public key (hex) trusted when the device has no fleet.pub (docs/fleet.md)
 
 
 def describe():

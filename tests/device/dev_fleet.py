@@ -1,5 +1,5 @@
 # Fleet OTA on the board (issue 7): run the fleet agent the way docs/fleet.md's main.py
-# does, with the test's key (CFG["key"], hex; the board's own fleet.key is left alone) and
+# does, with the test's public key (CFG["key"], hex; the board's own fleet.pub is left alone) and
 # the default fleet.json / fleet.veto. Reports "fleet" (the record's TXT) at start and on
 # every change, "ready" once the host name and the record are claimed, and "reset" just
 # before the agent resets the board (slots switched, or new firmware not marked valid in

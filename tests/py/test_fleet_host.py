@@ -8,9 +8,9 @@ import stat
 
 import pytest
 
-from mdns.fleet import offer
-from mdns.host import cli, fleet_flash, fleet_release, fleet_rollout, fleet_net
-from fleet_fakes import KEY
+from mdns.fleet import offer, sig
+from mdns.host import cli, fleet_flash, fleet_keys, fleet_release, fleet_rollout, fleet_net
+from fleet_fakes import KEY, PUB
 
 
 def run_cli(*argv):
@@ -81,13 +81,18 @@ def test_release_empty_dir(tmp_path):
 def test_keygen(tmp_path, capsys):
     p = str(tmp_path / "fleet.key")
     assert run_cli("fleet", "keygen", p) == 0
-    k = offer.load_key(p)
-    assert len(k) == 32
+    k = fleet_keys.load_private(p)
+    pub = offer.load_pub(p + ".pub")
+    assert pub is not None and pub.hex() == fleet_keys.pub_hex(k)
     assert stat.S_IMODE(os.stat(p).st_mode) == 0o600
+    assert b"PRIVATE KEY" in open(p, "rb").read() and "PRIVATE" not in open(p + ".pub").read()
     assert run_cli("fleet", "keygen", p) == 2  # never overwrites a key by accident
-    assert offer.load_key(p) == k
+    assert offer.load_pub(p + ".pub") == pub
     out = capsys.readouterr().out
-    assert "mpremote cp" in out and "make provision-key PORT=" in out
+    assert "mpremote cp" in out and "make provision-key PORT=" in out and ":fleet.pub" in out
+    # what the host signs, the device's verifier accepts
+    o = offer.make(fleet_keys.signer(k), "d", "h", "00", "B", "1.0.0", 10, "ab" * 32, "http://x/")
+    assert offer.check_signature(o, pub, sig.verifier()) == "ok"
 
 
 def test_simulate_release_and_release_check(tmp_path, capsys):
@@ -110,7 +115,7 @@ def test_upgrade_refuses_bad_key_file(tmp_path, capsys):
     k = tmp_path / "k"
     k.write_text("not a key")
     assert run_cli("fleet", "upgrade", d, "--key", str(k)) == 2
-    assert "not a fleet key" in capsys.readouterr().err
+    assert "not a fleet private key" in capsys.readouterr().err
 
 
 def test_table():
@@ -126,6 +131,9 @@ class FakeResponder:
 
     def add_service(self, s):
         self.services.append(s)
+
+    def update_service(self, s, txt):
+        s.txt = dict(txt)
 
     def remove_service(self, s):
         self.services.remove(s)
@@ -157,7 +165,8 @@ class Devices:
 
     def add(self, name, board, fw="0.1.0", ota="valid", err=""):
         self.devices[name] = {"name": name, "board": board, "fw": fw, "ota": ota, "last_error": err,
-                              "slot": "ota_0", "offer": "", "address": "10.0.0.%d" % (len(self.devices) + 2)}
+                              "slot": "ota_0", "offer": "", "address": "10.0.0.%d" % (len(self.devices) + 2),
+                              "nonce": "%016x" % len(self.devices), "took": "", "key": offer.fingerprint(PUB)}
 
     def poll(self, ms):
         self.polls += 1
@@ -169,8 +178,9 @@ class Devices:
 
 
 def upgrade_ok(d, o):
-    assert offer.verify(o, KEY, d["board"], d["fw"], 0x180000) == "ok"
-    d.update(fw=o["v"], ota="valid", slot="ota_1", offer=o["sig"][:8])
+    assert offer.check_signature(o, PUB, sig.verifier()) == "ok"
+    assert offer.check_firmware(o, d["nonce"], d["board"], d["fw"], 0x180000) == "ok"
+    d.update(fw=o["v"], ota="valid", slot="ota_1", offer=o["sig"][:8], nonce=d["nonce"] + "x", last_error="")
 
 
 def refuse(reason):
@@ -357,18 +367,20 @@ def _make(args, tmp_path):
     return r, calls
 
 
-def test_provision_key_copies_the_key_with_mpremote(tmp_path):
+def test_provision_key_copies_the_public_key_with_mpremote(tmp_path):
     key = tmp_path / "fleet.key"
-    fleet_rollout.keygen(str(key))
-    r, calls = _make(["PORT=/dev/ttyFAKE", "KEY=%s" % key], tmp_path)
+    fleet_keys.keygen(str(key))
+    r, calls = _make(["PORT=/dev/ttyFAKE", "KEY=%s.pub" % key], tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert calls == ["connect /dev/ttyFAKE cp %s :fleet.key" % key]
+    assert calls == ["connect /dev/ttyFAKE cp %s.pub :fleet.pub" % key]
+    r, calls = _make(["PORT=/dev/ttyFAKE", "KEY=%s" % key], tmp_path)  # the private key never goes
+    assert r.returncode != 0 and "not a fleet public key" in r.stdout + r.stderr
 
 
 @pytest.mark.parametrize("args, says", [
     ([], "PORT is not set"),
     (["PORT=/dev/ttyFAKE"], "KEY is not set"),
-    (["PORT=/dev/ttyFAKE", "KEY=/nonexistent/fleet.key"], "not a fleet key"),
+    (["PORT=/dev/ttyFAKE", "KEY=/nonexistent/fleet.key.pub"], "not a fleet public key"),
 ])
 def test_provision_key_refuses_without_port_or_good_key(tmp_path, args, says):
     r, calls = _make(args, tmp_path)

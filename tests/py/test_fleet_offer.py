@@ -1,47 +1,37 @@
-# Offer format, canonical signing string, HMAC-SHA256 and the verify() decisions.
-import hashlib
-import hmac
-
+# Offer format 2: canonical signing string, the signature check (ECDSA P-256)
+# and the firmware decisions, one reason code each.
 import pytest
-from hypothesis import given, strategies as st
 
-from mdns.fleet import hmac256, offer
-from fleet_fakes import KEY, signed
+from mdns.fleet import offer, sig
+from fleet_fakes import KEY, OTHER_KEY, PUB, OTHER_PUB, signed
 
 IMG = b"x" * 5000
-
-
-@given(st.binary(max_size=200), st.binary(max_size=500))
-def test_hmac_matches_stdlib(key, msg):
-    assert hmac256.digest(key, msg) == hmac.new(key, msg, hashlib.sha256).digest()
-
-
-def test_hmac_rfc4231_case2():
-    d = hmac256.digest(b"Jefe", b"what do ya want for nothing?")
-    assert d.hex() == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-
-
-def test_equal():
-    assert hmac256.equal(b"abc", b"abc")
-    assert not hmac256.equal(b"abc", b"abd")
-    assert not hmac256.equal(b"abc", b"ab")
+N = "0011223344556677"
+VERIFY = sig.verifier()
 
 
 def test_signing_string_is_canonical():
     o = signed(IMG)
     s = offer.signing_string(o).decode()
-    assert s.startswith("mpfleet-offer-1\nfv=1\ndev=dev1\nboard=B1\nv=0.2.0\nlen=5000\n")
-    assert s.endswith("dg=0\n")
-    assert offer.sign(o, KEY) == o["sig"]
+    assert s.startswith("mpfleet-offer-2\nfv=2\nop=fw\ndev=dev1\nhost=host1\nnonce=%s\nboard=B1\nv=0.2.0\nlen=5000\n" % N)
+    assert s.endswith("dg=0\nretry=0\n")
+    r = offer.make_rekey(KEY, "d", "h", N, PUB.hex(), KEY)
+    assert offer.signing_string(r).decode() == "mpfleet-offer-2\nfv=2\nop=rekey\ndev=d\nhost=h\nnonce=%s\npub=%s\n" % (
+        N, PUB.hex())
+    assert len(o["sig"]) == 128
 
 
 def test_newline_in_field_rejected():
     with pytest.raises(ValueError):
-        offer.make(KEY, "d", "B1\nv=9", "1.0.0", 10, "0" * 64, "http://x/")
+        offer.make(KEY, "d", "h", N, "B1\nv=9", "1.0.0", 10, "0" * 64, "http://x/")
 
 
-def verify(o, board="B1", running="0.1.0", slot=0x180000, key=KEY):
-    return offer.verify(offer.normalize(o), key, board, running, slot)
+def verify(o, board="B1", running="0.1.0", slot=0x180000, pub=PUB, nonce=N, bad=()):
+    o = offer.normalize(o)
+    r = offer.check_signature(o, pub, VERIFY)
+    if r != offer.OK:
+        return r
+    return offer.check_firmware(o, nonce, board, running, slot, bad)
 
 
 def test_accepts_good_offer():
@@ -61,8 +51,9 @@ def test_unsigned():
     assert verify(o) == offer.UNSIGNED
 
 
-@pytest.mark.parametrize("field,value", [("v", "0.3.0"), ("len", "4999"), ("url", "http://10.0.0.9/x"),
-                                          ("board", "B2"), ("dev", "dev2"), ("dg", "1"), ("sha", "1" * 64)])
+@pytest.mark.parametrize("field,value", [("dev", "dev2"), ("board", "B2"), ("v", "0.3.0"), ("len", "5001"),
+                                         ("sha", "0" * 64), ("url", "http://evil/x.bin"), ("dg", "1"),
+                                         ("nonce", "ffffffffffffffff"), ("retry", "1"), ("host", "other")])
 def test_any_changed_field_breaks_signature(field, value):
     o = signed(IMG)
     o[field] = value
@@ -70,25 +61,39 @@ def test_any_changed_field_breaks_signature(field, value):
 
 
 def test_wrong_key():
-    assert verify(signed(IMG, key=b"k" * 32)) == offer.SIGNATURE
+    assert verify(signed(IMG, key=OTHER_KEY)) == offer.SIGNATURE
+    assert verify(signed(IMG), pub=OTHER_PUB) == offer.SIGNATURE
 
 
 def test_garbage_signature():
-    o = signed(IMG)
-    o["sig"] = "zz" * 32
-    assert verify(o) == offer.SIGNATURE
+    for bad in ("zz" * 64, "00" * 64, "ab" * 63, PUB.hex()[:128]):
+        o = signed(IMG)
+        o["sig"] = bad
+        assert verify(o) == offer.SIGNATURE
 
 
-def test_no_key_on_device():
-    assert verify(signed(IMG), key=None) == offer.NOKEY
+def test_no_key_or_no_verifier():
+    assert verify(signed(IMG), pub=None) == offer.NOKEY
+    assert offer.check_signature(offer.normalize(signed(IMG)), PUB, None) == offer.NOKEY
+
+
+def test_stale_nonce():
+    assert verify(signed(IMG, nonce="ffffffffffffffff")) == offer.STALE
 
 
 def test_wrong_board():
     assert verify(signed(IMG, board="B2")) == offer.BOARD
 
 
+def test_rolled_back_before_unless_retry():
+    bad = (offer.sha256_hex(IMG),)
+    assert verify(signed(IMG), bad=bad) == offer.ROLLED_BEFORE
+    assert verify(signed(IMG, retry=True), bad=bad) == offer.OK
+
+
 def test_same_version_is_not_an_upgrade():
     assert verify(signed(IMG, version="0.1.0")) == offer.SAME
+    assert verify(signed(IMG, version="0.1.0", downgrade=True)) == offer.OK
 
 
 def test_downgrade_refused_unless_signed_as_allowed():
@@ -100,11 +105,16 @@ def test_oversize():
     assert verify(signed(IMG), slot=4096) == offer.SIZE
 
 
-@pytest.mark.parametrize("field,value", [("len", "-1"), ("len", "0"), ("sha", "ab"), ("v", "x.y"), ("url", "ftp://x"), ("fv", "2")])
+@pytest.mark.parametrize("field,value", [("len", "-1"), ("len", "0"), ("sha", "ab"), ("v", "x.y"), ("url", "ftp://x"),
+                                         ("fv", "1"), ("op", "nope"), ("nonce", ""), ("retry", "2")])
 def test_malformed_fields(field, value):
     o = signed(IMG)
     o[field] = value
-    o["sig"] = offer.sign(o, KEY)
+    o.pop("sig")
+    if field != "op":
+        o["sig"] = offer._signed(dict(o), KEY)["sig"]
+    else:
+        o["sig"] = "00" * 64
     assert verify(o) == offer.FORMAT_ERR
 
 
@@ -114,6 +124,16 @@ def test_missing_field():
     assert verify(o) == offer.FORMAT_ERR
 
 
+def test_rekey_format():
+    r = offer.make_rekey(KEY, "d", "h", N, OTHER_PUB.hex(), OTHER_KEY)
+    assert offer.check_signature(r, PUB, VERIFY) == offer.OK
+    r2 = dict(r, pub="05" + OTHER_PUB.hex()[2:])
+    assert offer.check_signature(r2, PUB, VERIFY) == offer.FORMAT_ERR
+    r3 = dict(r)
+    del r3["psig"]
+    assert offer.check_signature(r3, PUB, VERIFY) == offer.FORMAT_ERR
+
+
 @pytest.mark.parametrize("a,b,c", [("0.2.0", "0.1.9", 1), ("1.0", "1.0.0", 0), ("1.10.0", "1.9.0", 1),
                                    ("1.0.0-rc1", "1.0.0", -1), ("1.0.0-rc2", "1.0.0-rc1", 1), ("2", "10", -1)])
 def test_compare_versions(a, b, c):
@@ -121,10 +141,18 @@ def test_compare_versions(a, b, c):
     assert offer.compare_versions(b, a) == -c
 
 
-def test_load_key(tmp_path):
-    p = tmp_path / "fleet.key"
-    p.write_text(KEY.hex() + "\n")
-    assert offer.load_key(str(p)) == KEY
-    p.write_text("nothex")
-    assert offer.load_key(str(p)) is None
-    assert offer.load_key(str(tmp_path / "missing")) is None
+def test_load_pub_and_fingerprint(tmp_path):
+    p = tmp_path / "fleet.pub"
+    p.write_text(PUB.hex() + "\n")
+    assert offer.load_pub(str(p)) == PUB
+    assert len(offer.fingerprint(PUB)) == 8 and offer.fingerprint(None) == "none"
+    for bad in ("nothex", "ab" * 32, "05" + PUB.hex()[2:]):
+        p.write_text(bad)
+        assert offer.load_pub(str(p)) is None
+    assert offer.load_pub(str(tmp_path / "missing")) is None
+
+
+def test_newline_in_a_signed_field_is_format_not_an_exception():
+    o = signed(IMG)
+    o["url"] = "http://x/\nevil"
+    assert verify(o) == offer.FORMAT_ERR

@@ -24,13 +24,15 @@ SLOT = 0x180000  # the 4 MiB table's OTA slot
 def mpy_heap(lib):
     node_dir = os.path.join(TOP, "tests", "mpy")
     case = os.path.join(node_dir, "cases", "test_fleet.py")
-    p = subprocess.run(["node", "runner.mjs", "--lib", lib, "--case", case], cwd=node_dir,
+    vectors = os.path.join(TOP, "tests", "vectors")  # the case's signed offers (fleet_offers.json)
+    p = subprocess.run(["node", "runner.mjs", "--lib", lib, "--dir", vectors + ":/vectors", "--case", case],
+                       cwd=node_dir,
                        capture_output=True, text=True, timeout=600)
     rows = []
     for line in p.stdout.splitlines():
         if line.startswith("@@MPYTEST "):
             rec = json.loads(line[10:])
-            if rec.get("kind") == "note" and "heap" in rec["label"]:
+            if rec.get("kind") == "note" and ("heap" in rec["label"] or "fleet agent" in rec["label"]):
                 rows.append({"what": "fleet: " + rec["label"], "how": "MicroPython 1.29 (wasm), .mpy",
                              "pps": None, "heap": rec["value"], "note": ""})
             if rec.get("kind") == "test" and not rec.get("ok"):
@@ -54,7 +56,7 @@ def lan(n_devices, size, parallel):
                 st = os.path.join(tb.dir, "state-" + n)
                 log = open(os.path.join(tb.dir, "log-" + n), "w")
                 tb[n].python_popen(["-m", "mdns", "fleet", "simulate", "--board", "SIM", "--version", "0.1.0",
-                                    "--key", key, "--name", n, "--state", st, "--slot-size", hex(SLOT),
+                                    "--key", key + ".pub", "--name", n, "--state", st, "--slot-size", hex(SLOT),
                                     "--image-size", str(size)], stdout=log, stderr=subprocess.STDOUT)
             got = e2e.fleet_list(tb, want=n_devices, timeout=60)
             if len(got) != n_devices:

@@ -79,6 +79,7 @@ def render(info):
         "IDF = %r" % info["idf"],
         "DATE = %r" % info["date"],
         "BUILD = %r" % info["build"],
+        "FLEET_PUB = %r" % info.get("fleet_pub", ""),
         "",
         "",
         "def describe():",
@@ -114,7 +115,24 @@ def collect(board, micropython="", idf="", variant=""):
         parts.append("ESP-IDF %s" % info["idf"])
     parts.append(info["date"])
     info["build"] = ", ".join(parts)
+    info["fleet_pub"] = fleet_pub(os.environ.get("MDNSFAST_FLEET_PUB", ""))
     return info
+
+
+def fleet_pub(path):
+    """The fleet public key to trust when a device has no fleet.pub (docs/fleet.md,
+    migrating an HMAC fleet): `make firmware MDNSFAST_FLEET_PUB=fleet.key.pub`."""
+    if not path:
+        return ""
+    try:
+        with open(path) as f:
+            text = f.read().strip().lower()
+    except OSError as e:
+        raise SystemExit("buildinfo: MDNSFAST_FLEET_PUB=%s: %s" % (path, e.strerror))
+    if len(text) != 130 or not text.startswith("04") or any(c not in "0123456789abcdef" for c in text):
+        raise SystemExit("buildinfo: MDNSFAST_FLEET_PUB=%s is not a fleet public key (the KEY.pub of fleet keygen)"
+                         % path)
+    return text
 
 
 def write(out_dir, info):

@@ -1,15 +1,16 @@
 # Fleet over-the-air upgrades driven by mDNS (docs/fleet.md).
 # Device side: fleet.agent (advertise, follow offers, download, verify, switch slots);
-# offer format and signature: fleet.offer; HMAC-SHA256: fleet.hmac256;
+# offer format and checks: fleet.offer; ECDSA P-256 verify: fleet.sig;
 # slot writer: fleet.writer; HTTP/1.0 download: fleet.http.
 # Host side lives in mdns.host.fleet_* (never frozen into the firmware).
 
 # The device service: one record per device, its TXT is the device's state.
 SERVICE_TYPE = "_mpfleet._tcp"
-# The host's offers: one service instance per (board, version), TXT = signed offer.
+# The host's offers: one service instance per target device, TXT = signed offer.
 OFFER_TYPE = "_mpfleet-offer._tcp"
 DOMAIN = "local"
-KEY_FILE = "fleet.key"
+KEY_FILE = "fleet.pub"  # the fleet's public key (130 hex digits); never a private key
+LEGACY_KEY_FILE = "fleet.key"  # the HMAC key of format-1 firmware (docs/fleet.md, migrating)
 STATE_FILE = "fleet.json"
 VETO_FILE = "fleet.veto"  # while it exists, new firmware is never marked valid
 BLOCK = 4096

@@ -6,38 +6,19 @@
 import sys
 
 from . import offer as _offer
-from . import writer as _writer
-from . import http as _http
 from . import state as _state
-from . import KEY_FILE, STATE_FILE, VETO_FILE, SERVICE_TYPE, OFFER_TYPE, BLOCK
+from .download import Download, collect as _collect, mem as _mem, label as _label
+from . import KEY_FILE, LEGACY_KEY_FILE, STATE_FILE, VETO_FILE, SERVICE_TYPE, OFFER_TYPE, BLOCK
 
 OTHER = "other"  # an offer for another device: not ours to judge
 ROLLBACK = "rollback"  # last_error after the bootloader went back
-SETBOOT = "setboot"  # set_boot() refused the image
 VETO = "veto"  # the user's hook refused to mark the new firmware valid
 WATCHDOG = "watchdog"
+BUSY = "busy"  # downloading or on probation: the offer is not judged now
 
 
 def _log(msg):
     print("fleet:", msg)
-
-
-def _mem():
-    try:
-        import gc
-
-        return gc.mem_alloc()
-    except (ImportError, AttributeError):
-        return 0
-
-
-def _collect():
-    try:
-        import gc
-
-        gc.collect()
-    except ImportError:
-        pass
 
 
 def _board_default():
@@ -62,10 +43,15 @@ def _chip_default():
     return (m[i + 6 :] if i >= 0 else sys.platform).lower()
 
 
-class Agent:
+class Agent(Download):
     """Agent(responder=None, name=None, board=None, version=None, chip=None,
-    key=None, key_path="fleet.key", state_path="fleet.json", partition=None,
+    key=None, key_path="fleet.pub", state_path="fleet.json", partition=None,
     reset=None, veto=None, watchdog_ms=60000, wdt=None, log=None, connect=None)
+
+    key: the fleet's public key (65 bytes) instead of reading key_path.
+    verify(pub, digest, sig) -> bool: the ECDSA check (mdns.fleet.sig by default).
+    choose_ms: how long a taken offer waits for a newer one signed for the same
+    nonce (several hosts at once: the highest version wins, a tie the first seen).
 
     partition: the esp32.Partition class (default) or the flash stand-in's.
     veto(): called before marking new firmware valid; return a string (the
@@ -77,7 +63,7 @@ class Agent:
                  key=None, key_path=KEY_FILE, state_path=STATE_FILE, partition=None,
                  reset=None, veto=None, watchdog_ms=60000, wdt=None, log=None,
                  connect=None, http_timeout=10, clock=None, mpy=None, auto_confirm=True,
-                 veto_path=VETO_FILE):
+                 veto_path=VETO_FILE, verify=None, choose_ms=1500, step_ms=50):
         if partition is None:
             from esp32 import Partition as partition
         self.Partition = partition
@@ -92,8 +78,20 @@ class Agent:
             # "kitchen-1.local" -> "kitchen-1"
             name = (getattr(responder, "hostname", None) or "mpy-device").split(".")[0]
         self.name = name
-        self.key = key if key is not None else _offer.load_key(key_path)
+        self.key_path = key_path
+        self.pub = key if key is not None else (_offer.load_pub(key_path) or _builtin_pub())
+        if verify is None:
+            from .sig import verifier
+
+            verify = verifier()
+        self.verify = verify
+        self.nonce = _nonce()  # a fresh one at every boot
+        self.choose_ms = choose_ms
+        self.step_ms = step_ms
         self.state = _state.State(state_path)
+        if not self.pub and _exists(LEGACY_KEY_FILE if key_path == KEY_FILE else ""):
+            self.log("%s is the HMAC key of an older fleet format; offers are now checked against the public"
+                     " key in %s: provision it (docs/fleet.md, migrating an HMAC fleet)" % (LEGACY_KEY_FILE, KEY_FILE))
         self.veto = veto
         self.veto_path = veto_path
         self.watchdog_ms = watchdog_ms
@@ -107,9 +105,12 @@ class Agent:
             clock = Clock()
         self._clock = clock
         self.buf = bytearray(BLOCK)  # the one buffer of the upgrade path
-        self.heap_peak = 0  # bytes allocated above the start of the last upgrade
+        self.heap_peak = 0  # bytes allocated above idle while judging and downloading the last offer
+        self._m0 = 0
+        self._mblock = -1
         self.service = None
-        self._seen = {}  # offer instance -> signature already acted on
+        self._seen = {}  # offer instance -> signature already judged
+        self._dl = None  # (offer, slot, writer, http.Get) while downloading
         self.auto_confirm = auto_confirm
         self._confirm_tried = False
         self.browser = None
@@ -140,6 +141,7 @@ class Agent:
                 self.ota = _state.PENDING
             else:
                 # we run the old slot again although the new one was set to boot
+                st.add_bad(p.get("sha", ""))  # never again unless a fresh offer says retry
                 st.pending = None
                 st.ota = self.ota = _state.ROLLED_BACK
                 st.err = self.last_error = ROLLBACK
@@ -167,6 +169,8 @@ class Agent:
         st = self.state
         if st.pending:
             st.sha = st.pending.get("sha", "")
+            if st.sha in st.bad:  # a retry that worked
+                st.bad.remove(st.sha)
         st.pending = None
         st.ota = self.ota = _state.VALID
         st.err = self.last_error = ""
@@ -175,6 +179,13 @@ class Agent:
             self.app = st.sha[:12]
         self._deadline = None
         self.log("firmware %s marked valid in %s" % (self.version, self.slot))
+        if self.pub and _exists(LEGACY_KEY_FILE if self.key_path == KEY_FILE else ""):
+            # upgraded from the HMAC format and staying: the shared secret goes (a rollback
+            # before this point finds it still there, as the old firmware needs it)
+            import os
+
+            os.remove(LEGACY_KEY_FILE)
+            self.log("removed %s (the HMAC key of the older format)" % LEGACY_KEY_FILE)
         self._keep_feeding()
         self.publish()
         return True
@@ -212,18 +223,25 @@ class Agent:
         if self._job is not None and now >= self._job[0]:
             o = self._job[1]
             self._job = None
-            self.upgrade(o)
+            self._start(o, now)
+        if self._dl is not None:
+            self._step(now)
+
+    def busy(self):
+        """True while an offer is taken or downloading: poll mDNS with a short
+        timeout then (r.poll(0 if agent.busy() else 100)) so the download runs fast."""
+        return self._dl is not None or self._job is not None
 
     async def run(self, period_ms=200):
         """asyncio: `asyncio.create_task(agent.run())` next to `await responder.start()`.
-        A download blocks the loop while it runs (plain socket, like machine.reset())."""
+        A download runs in steps of at most step_ms between the other tasks."""
         try:
             import asyncio
         except ImportError:  # pragma: no cover
             import uasyncio as asyncio
         while True:
             self.tick()
-            await asyncio.sleep(period_ms / 1000)
+            await asyncio.sleep(0 if self.busy() else period_ms / 1000)
 
     def _mdns_up(self):
         # network and mDNS are up when our host name and fleet record are claimed
@@ -260,6 +278,9 @@ class Agent:
             ("app", self.app),
             ("last_error", self.last_error),
             ("offer", self.state.offer),
+            ("nonce", self.nonce),
+            ("key", "hmac" if not self.pub and _exists(LEGACY_KEY_FILE) else _offer.fingerprint(self.pub)),
+            ("took", self.state.took),
         ]
         if self.ota == _state.UPDATING:
             t.append(("progress", str(self.progress)))
@@ -296,7 +317,10 @@ class Agent:
             if kind == "down":
                 self.offer_gone(inst)
             elif txt is not None:
-                self.on_offer(inst, txt)
+                try:
+                    self.on_offer(inst, txt, delay_ms=self.choose_ms)
+                except ValueError as e:  # TXT that is not text (UnicodeError): dropped
+                    self.log("offer %s dropped: %r" % (inst, e))
 
     def publish(self):
         if self.service is None or self.responder is None:
@@ -317,41 +341,90 @@ class Agent:
         # after a name conflict the responder may have renamed our record
         return self.service.instance if self.service is not None else self.name
 
-    def on_offer(self, instance, txt, now=None, delay_ms=300):
-        """An offer record appeared or changed. Returns the reason code; an OK
-        offer is downloaded from tick() `delay_ms` later (so the TXT saying
-        `ota=updating` goes out first) or at once when delay_ms is None."""
-        if instance != self.offer_instance():
-            return OTHER
+    def on_offer(self, instance, txt, now=None, delay_ms=None):
+        """An offer record appeared or changed (any instance name: mDNS conflict
+        resolution may have renamed it; its signed `dev` says whom it is for).
+        Returns the reason code. An OK firmware offer starts downloading from
+        tick() `delay_ms` later (offers from the network wait `choose_ms` for a
+        competing one), or here and now when delay_ms is None."""
         o = _offer.normalize(txt)
+        if o.get("dev", "") not in (self.name, self.offer_instance()):
+            return OTHER
         sig = o.get("sig", "")
-        sig8 = sig[:8] or "none"
         if self._seen.get(instance) == sig:
             return _offer.SAME
         self._seen[instance] = sig
-        if self.ota == _state.ROLLED_BACK and sig8 == self.state.offer:
-            # the offer whose firmware we just rolled back from: never again
-            return ROLLBACK
-        self.state.offer = sig8
-        if o.get("dev", "") != instance:
-            reason = OTHER
-        elif self.ota == _state.PENDING or self._job is not None:
-            return "busy"
-        else:
-            reason = _offer.verify(o, self.key, self.board, self.version, self.slot_size())
-        if reason == _offer.SAME or reason == OTHER:
+        if self.ota == _state.PENDING or self._dl is not None:
+            return BUSY
+        _collect()
+        m0 = _mem()
+        reason = _offer.check_signature(o, self.pub, self.verify)
+        if m0:
+            self.heap_peak = _mem() - m0  # verification, garbage included
+        if reason != _offer.OK:
+            return self._refuse(o, reason)
+        # validly signed: its nonce is spent, whatever is decided below
+        fresh = self.nonce
+        self.nonce = _nonce()
+        if o["op"] == _offer.REKEY:
+            return self._rekey(o, fresh)
+        job = self._job
+        # while a taken offer waits (choose_ms), a competitor may carry the nonce it was
+        # signed for, or the one drawn since (its host signed again after `stale`)
+        want = job[2] if job is not None and o["nonce"] == job[2] else fresh
+        reason = _offer.check_firmware(o, want, self.board, self.version, self.slot_size(), self.state.bad)
+        if reason == _offer.SAME:
+            self.state.offer = o["sig"][:8]
+            self.publish()
             return reason
         if reason != _offer.OK:
-            self.log("offer %s %s refused: %s" % (o.get("board"), o.get("v"), reason))
-            self._set_error(reason)
-            return reason
+            return self._refuse(o, reason)
+        if job is not None:
+            # several valid offers at once: the highest version wins, a tie the first seen
+            if _offer.compare_versions(o["v"], job[1]["v"]) <= 0:
+                self.log("offer from %s (%s) lost to %s" % (o["host"], o["v"], self.state.took))
+                return BUSY  # `took` tells its host
+            self._job = (job[0], o, job[2])
+        self.log("taking %s %s from %s" % (o["board"], o["v"], o["host"]))
+        self.state.offer = o["sig"][:8]
+        self.state.took = o["host"] + " " + o["v"]
         self.ota = _state.UPDATING
         self.progress = 0
+        self.last_error = self.state.err = ""
         self.publish()
+        if job is not None:
+            return _offer.OK
         if delay_ms is None:
             return self.upgrade(o)
-        self._job = ((self._now() if now is None else now) + delay_ms, o)
+        self._job = ((self._now() if now is None else now) + delay_ms, o, fresh)
+        return _offer.OK
+
+    def _refuse(self, o, reason):
+        self.state.offer = o.get("sig", "")[:8] or "none"  # its host matches the refusal to its offer
+        self.log("offer %s %s from %s refused: %s" % (o.get("board", ""), o.get("v", ""), o.get("host", "?"), reason))
+        self._set_error(reason)
         return reason
+
+    def _rekey(self, o, fresh):
+        if o["nonce"] != fresh:
+            return self._refuse(o, _offer.STALE)
+        import binascii
+
+        pub = binascii.unhexlify(o["pub"])
+        if not self.verify(pub, _offer.digest(o), binascii.unhexlify(o["psig"])):
+            return self._refuse(o, _offer.NEWKEY)  # a key nobody can sign with would lock the device out
+        try:
+            _state.write_atomic(self.key_path, o["pub"] + "\n")
+        except OSError:
+            return self._refuse(o, "write")  # the old key stays
+        old = _offer.fingerprint(self.pub)
+        self.pub = pub
+        self.log("fleet key %s replaced by %s from %s" % (old, _offer.fingerprint(pub), o["host"]))
+        self.state.offer = o["sig"][:8]
+        self.last_error = self.state.err = ""
+        self.state.save()
+        self.publish()
+        return _offer.OK
 
     def offer_gone(self, instance):
         self._seen.pop(instance, None)
@@ -360,55 +433,34 @@ class Agent:
         nxt = self.Partition(self.Partition.RUNNING).get_next_update()
         return nxt.ioctl(4, 0) * nxt.ioctl(5, 0)
 
-    def upgrade(self, o):
-        """Download, check, switch and reset. Returns a reason code when it
-        stops short (the device keeps running its firmware)."""
-        self.log("upgrading %s -> %s from %s" % (self.version, o["v"], o["url"]))
-        _collect()
-        m0 = _mem()
-        self.heap_peak = 0
-        length = int(o["len"])
 
-        def progress(got, total):
-            # live heap above the start, after a collection every 64 KiB
-            if m0 and (got >> 12) & 15 == 0:
-                _collect()
-                m = _mem() - m0
-                if m > self.heap_peak:
-                    self.heap_peak = m
-            self.progress = got * 100 // total
+def _builtin_pub():
+    # a public key frozen into the firmware (make firmware MDNSFAST_FLEET_PUB=...):
+    # what a device upgraded from the HMAC format trusts until it gets a fleet.pub
+    try:
+        from .. import buildinfo
+        import binascii
 
-        try:
-            nxt = self.Partition(self.Partition.RUNNING).get_next_update()
-            w = _writer.SlotWriter(nxt, length, o["sha"], self.buf)
-            _http.get(o["url"], w, self.http_timeout, self.connect, progress)
-            w.finish()
-        except _writer.WriteError as e:
-            return self._failed(e.reason)
-        except _http.HttpError as e:
-            return self._failed(e.reason)
-        st = self.state
-        # pending first: power lost right after set_boot() must still find it
-        st.pending = {"slot": _label(nxt), "v": o["v"], "from": self.slot,
-                      "fromv": self.version, "sha": o["sha"]}
-        st.offer = o["sig"][:8]
-        st.err = ""
-        st.save()
-        try:
-            nxt.set_boot()
-        except OSError:
-            st.pending = None
-            st.save()
-            return self._failed(SETBOOT)
-        self.log("wrote %d bytes to %s%s; reset" % (length, _label(nxt), (", heap high-water %d bytes" % self.heap_peak) if m0 else ""))
-        self.reset()
-        return _offer.OK
+        k = getattr(buildinfo, "FLEET_PUB", "")
+        return binascii.unhexlify(k) if len(k) == 130 else None
+    except (ImportError, ValueError):
+        return None
 
-    def _failed(self, reason):
-        self.ota = self.state.ota if self.state.ota == _state.ROLLED_BACK else _state.VALID
-        self.log("upgrade failed: %s (still running %s)" % (reason, self.version))
-        self._set_error(reason)
-        return reason
+
+def _nonce():
+    # 64 random bits, hex: what the next offer must carry (os.urandom: the
+    # ESP32's hardware RNG; the wasm port has none, so a PRNG stands in there)
+    try:
+        import os
+
+        b = os.urandom(8)
+    except (ImportError, AttributeError, NotImplementedError):
+        import random
+
+        b = bytes([random.getrandbits(8) for _ in range(8)])
+    import binascii
+
+    return binascii.hexlify(b).decode()
 
 
 def _exists(path):
@@ -421,13 +473,6 @@ def _exists(path):
         return True
     except OSError:
         return False
-
-
-def _label(part):
-    try:
-        return part.info()[4]
-    except (AttributeError, IndexError, OSError):
-        return "?"
 
 
 def _mpy_version():

@@ -59,68 +59,137 @@ def _io_reason(e):
     return TRUNCATED
 
 
-def get(url, writer, timeout=10, connect=None, progress=None):
-    """Download `url` into `writer` (a SlotWriter). Raises HttpError(reason).
-    `connect(host, port, timeout)` returns a socket (tests pass fakes);
-    `progress(received, length)` is called after every 4096-byte block."""
-    host, port, path = split_url(url)
-    try:
-        s = (connect or _connect)(host, port, timeout)
-    except OSError:
-        raise HttpError(CONNECT)
-    try:
-        req = "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: mdns-fleet\r\n\r\n" % (path, host)
-        data = req.encode()
-        sent = 0
-        while sent < len(data):
-            n = s.send(data[sent:])
-            if not n:
-                raise HttpError(CONNECT)
-            sent += n
-        rd = _reader(s)
+class Get:
+    """One download in steps, so the caller's mDNS loop keeps running between
+    them (docs/fleet.md, "Visible while busy"). Get(url, writer, timeout,
+    connect) connects and sends the request; step(now_ms) reads what has arrived,
+    for at most `budget_ms`, and returns True once the whole body is in `writer`.
+    Raises HttpError(reason). Nothing arriving for `timeout` s is TIMEOUT."""
+
+    def __init__(self, url, writer, timeout=10, connect=None, now=0):
+        host, port, path = split_url(url)
         try:
-            _headers(rd, writer)
-            last = -1
-            while writer.remaining() > 0:
-                sp = writer.space()
-                n = rd(sp)
+            s = (connect or _connect)(host, port, timeout)
+        except OSError:
+            raise HttpError(CONNECT)
+        self.s = s
+        self.w = writer
+        self.timeout_ms = int(timeout * 1000)
+        self.last = now
+        self.pos = 0
+        self.state = 0  # how much of CR LF CR LF has been seen; 4: in the body
+        self.poller = None
+        self.mark = writer.length  # step() also returns once this many bytes are in
+        try:
+            req = "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: mdns-fleet\r\n\r\n" % (path, host)
+            data = req.encode()
+            sent = 0
+            while sent < len(data):
+                n = s.send(data[sent:])
                 if not n:
-                    raise HttpError(TRUNCATED)
-                writer.got(n)
-                if progress is not None and writer.block != last:
-                    last = writer.block
-                    progress(writer.received, writer.length)
+                    raise HttpError(CONNECT)
+                sent += n
+        except OSError:
+            self.close()
+            raise HttpError(CONNECT)
+        try:
+            import select
+
+            p = select.poll()
+            p.register(s, select.POLLIN)  # MicroPython: any stream; CPython: a fileno
+            self.poller = p
+        except (ImportError, AttributeError, TypeError, ValueError, OSError):
+            pass  # a test's fake socket: every read returns at once
+        self.rd = _reader(s)
+
+    def close(self):
+        self.s.close()
+
+    def _ready(self):
+        # without a poller (test fakes) every read returns at once
+        return self.poller is None or bool(self.poller.poll(0))
+
+    def step(self, now, budget_ms=50, clock=None):
+        w = self.w
+        t0 = now
+        try:
+            while True:
+                if self.state == 4 and w.remaining() <= 0:
+                    return True
+                if not self._ready():
+                    if now - self.last > self.timeout_ms:
+                        raise HttpError(TIMEOUT)
+                    return False
+                if self.state < 4:
+                    self._head()
+                else:
+                    n = self.rd(w.space())
+                    if not n:
+                        raise HttpError(TRUNCATED)
+                    w.got(n)
+                if clock is not None:
+                    now = clock()
+                self.last = now
+                if now - t0 >= budget_ms or w.received >= self.mark:
+                    return self.state == 4 and w.remaining() <= 0
         except OSError as e:
             raise HttpError(_io_reason(e))
-    finally:
-        s.close()
 
-
-def _headers(rd, writer):
-    """Read the status line and headers; body bytes read past them go to `writer`."""
-    hdr = bytearray(_HDR_MAX)
-    mv = memoryview(hdr)
-    pos = 0
-    end = -1
-    state = 0  # how much of CR LF CR LF has been seen
-    while end < 0:
+    def _head(self):
+        """Read the status line and headers into the start of the writer's block
+        buffer (no buffer of their own); body bytes read past them stay there."""
+        pos = self.pos
         if pos >= _HDR_MAX:
             raise HttpError(HTTP)
-        n = rd(mv[pos:])
+        w = self.w
+        n = self.rd(w.mv[pos:_HDR_MAX])
         if not n:
             raise HttpError(HTTP if pos == 0 else TRUNCATED)
+        b = w.buf
+        end = -1
+        st = self.state
         for i in range(pos, pos + n):
-            c = hdr[i]
-            if c == _PAT[state]:
-                state += 1
-                if state == 4:
+            c = b[i]
+            if c == _PAT[st]:
+                st += 1
+                if st == 4:
                     end = i + 1
                     break
             else:
-                state = 1 if c == 13 else 0
-        pos += n
+                st = 1 if c == 13 else 0
+        self.state = st
+        self.pos = pos + n
+        if end < 0:
+            return
+        _check_head(w.mv[:end], w)
+        k = self.pos - end
+        if k > w.length:
+            k = w.length  # bytes past the image are never written
+        for i in range(k):  # move the body's first bytes to the front (forward: safe)
+            b[i] = b[end + i]
+        if k:
+            w.got(k)
+
+
+def get(url, writer, timeout=10, connect=None, progress=None):
+    """Download `url` into `writer` (a SlotWriter) in one go. Raises HttpError(reason).
+    `connect(host, port, timeout)` returns a socket (tests pass fakes);
+    `progress(received, length)` is called after every 4096-byte block."""
+    g = Get(url, writer, timeout, connect)
+    g.poller = None  # blocking reads: the socket's own timeout applies
     try:
-        text = bytes(mv[:end]).decode()
+        last = -1
+        while not g.step(0, 0):
+            if progress is not None and writer.block != last:
+                last = writer.block
+                progress(writer.received, writer.length)
+    finally:
+        g.close()
+
+
+def _check_head(head, writer):
+    try:
+        text = bytes(head).decode()
     except UnicodeError:
         raise HttpError(HTTP)
     lines = text.split("\r\n")
@@ -133,5 +202,3 @@ def _headers(rd, writer):
             v = ln[i + 1 :].strip()
             if not v.isdigit() or int(v) != writer.length:
                 raise HttpError(LENGTH)
-    if pos > end:
-        writer.write(mv[end:pos])

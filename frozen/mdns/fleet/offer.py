@@ -1,26 +1,38 @@
-# Upgrade offers: the TXT of a `_mpfleet-offer._tcp` instance named after the
-# device it is meant for, signed with HMAC-SHA256 under the fleet key.
-# The same code signs on the host and verifies on the device (docs/fleet.md).
+# Signed messages from a fleet host to one device: the TXT of a
+# `_mpfleet-offer._tcp` instance. op=fw offers firmware, op=rekey hands over a
+# new public key. Each is signed with ECDSA P-256 over SHA-256 of its signing
+# string and carries the device's current `nonce`, so it counts once
+# (docs/fleet.md, "Threat model"). The host signs (mdns.host.fleet_keys); the
+# device checks here, the curve maths being mbedtls's (mdns.fleet.sig).
 import binascii
 import hashlib
 
-from . import hmac256
-
-FORMAT = "1"
-# Signed fields in signing order. `dg`="1" allows a downgrade (or reinstall).
-FIELDS = ("fv", "dev", "board", "v", "len", "sha", "url", "dg")
+FORMAT = "2"
+FW = "fw"
+REKEY = "rekey"
+# Signed fields per op, in signing order. dg=1 allows a downgrade or reinstall;
+# retry=1 allows an image this device rolled back from before.
+FIELDS = {
+    FW: ("fv", "op", "dev", "host", "nonce", "board", "v", "len", "sha", "url", "dg", "retry"),
+    REKEY: ("fv", "op", "dev", "host", "nonce", "pub"),
+}
 MAX_LEN = 16 * 1024 * 1024
+PUB_LEN = 65  # SEC 1 uncompressed P-256 point
+SIG_LEN = 64  # r || s
 
 # Reason codes (device TXT `last_error=`, host summary). OK accepts the offer.
 OK = "ok"
 FORMAT_ERR = "format"  # a field missing, malformed or not this format
-NOKEY = "nokey"  # no fleet key provisioned on the device
+NOKEY = "nokey"  # no public key (fleet.pub) on the device, or no verifier
 UNSIGNED = "unsigned"
-SIGNATURE = "signature"  # wrong signature (other key, or a field changed)
+SIGNATURE = "signature"  # not signed by the device's key (other or retired key, any field changed)
+STALE = "stale"  # signed for another nonce: a replay, or the device judged an offer since
 BOARD = "board"
+ROLLED_BEFORE = "rolled-back-before"  # this device rolled back from that image; needs retry=1
 SAME = "same"  # already running that version: nothing to do, not an error
 DOWNGRADE = "downgrade"  # older version and the offer does not allow it
 SIZE = "size"  # image larger than the next OTA slot
+NEWKEY = "newkey"  # a rekey whose new key does not sign its own offer (psig): kept the old key
 
 
 def _s(v):
@@ -40,8 +52,11 @@ def normalize(txt):
 
 
 def signing_string(o):
+    fields = FIELDS.get(o.get("op", ""))
+    if fields is None:
+        raise ValueError("offer: unknown op")
     parts = ["mpfleet-offer-" + FORMAT + "\n"]
-    for k in FIELDS:
+    for k in fields:
         v = o.get(k, "")
         if "\n" in v:
             raise ValueError("offer: newline in field " + k)
@@ -49,24 +64,29 @@ def signing_string(o):
     return "".join(parts).encode()
 
 
-def sign(o, key):
-    """Hex HMAC-SHA256 of the offer dict `o` ({str: str}) under `key` (bytes)."""
-    return binascii.hexlify(hmac256.digest(key, signing_string(o))).decode()
+def digest(o):
+    return hashlib.sha256(signing_string(o)).digest()
 
 
-def make(key, dev, board, version, length, sha256_hex, url, downgrade=False):
-    """Build a signed offer TXT dict ({str: str})."""
-    o = {
-        "fv": FORMAT,
-        "dev": dev,
-        "board": board,
-        "v": version,
-        "len": str(int(length)),
-        "sha": sha256_hex.lower(),
-        "url": url,
-        "dg": "1" if downgrade else "0",
-    }
-    o["sig"] = sign(o, key)
+def _signed(o, signer):
+    o["sig"] = binascii.hexlify(signer(signing_string(o))).decode()
+    return o
+
+
+def make(signer, dev, host, nonce, board, version, length, sha256_hex, url, downgrade=False, retry=False):
+    """A signed firmware offer ({str: str}). signer(bytes) -> 64-byte r||s."""
+    o = {"fv": FORMAT, "op": FW, "dev": dev, "host": host, "nonce": nonce, "board": board, "v": version,
+         "len": str(int(length)), "sha": sha256_hex.lower(), "url": url, "dg": "1" if downgrade else "0",
+         "retry": "1" if retry else "0"}
+    return _signed(o, signer)
+
+
+def make_rekey(signer, dev, host, nonce, pub_hex, new_signer):
+    """A new public key for `dev`, signed with the key it trusts now (`sig`) and with
+    the new key (`psig`: proof that the key is a usable P-256 key its sender holds)."""
+    o = _signed({"fv": FORMAT, "op": REKEY, "dev": dev, "host": host, "nonce": nonce, "pub": pub_hex.lower()},
+                signer)
+    o["psig"] = binascii.hexlify(new_signer(signing_string(o))).decode()
     return o
 
 
@@ -96,43 +116,69 @@ def compare_versions(a, b):
     return (ka > kb) - (ka < kb)
 
 
-def check_format(o):
-    for k in FIELDS:
-        if k not in o:
-            return False
-    if o["fv"] != FORMAT or not o["len"].isdigit() or o["dg"] not in ("0", "1"):
-        return False
-    sha = o["sha"]
-    if len(sha) != 64:
+def _hex_len(s, n):
+    if len(s) != 2 * n:
         return False
     try:
-        binascii.unhexlify(sha)
-        parse_version(o["v"])
+        binascii.unhexlify(s)
     except ValueError:
         return False
-    if not o["url"].startswith("http://"):
+    return True
+
+
+def check_format(o):
+    fields = FIELDS.get(o.get("op", ""))
+    if fields is None or o.get("fv") != FORMAT:
+        return False
+    for k in fields:
+        if k not in o:
+            return False
+    if not o["nonce"] or not o["dev"]:
+        return False
+    if o["op"] == REKEY:
+        return _hex_len(o["pub"], PUB_LEN) and o["pub"][:2] == "04" and _hex_len(o.get("psig", ""), SIG_LEN)
+    if not o["len"].isdigit() or o["dg"] not in ("0", "1") or o["retry"] not in ("0", "1"):
+        return False
+    if not _hex_len(o["sha"], 32) or not o["url"].startswith("http://"):
+        return False
+    try:
+        parse_version(o["v"])
+    except ValueError:
         return False
     n = int(o["len"])
     return 0 < n <= MAX_LEN
 
 
-def verify(o, key, board, running_version, slot_size):
-    """Decide on a normalized offer `o`. Returns OK or a reason code.
-    Signature before anything else: an unsigned offer gets no further look."""
-    if "sig" not in o or not o["sig"]:
+def check_signature(o, pub, verify):
+    """Is the normalized offer `o` signed by public key `pub` (65 bytes)?
+    verify(pub, digest, sig) -> bool is the curve check (mdns.fleet.sig).
+    Returns OK or a reason; an unsigned offer gets no further look."""
+    if not o.get("sig"):
         return UNSIGNED
     if not check_format(o):
         return FORMAT_ERR
-    if not key:
+    if not pub or verify is None:
         return NOKEY
+    if not _hex_len(o["sig"], SIG_LEN):
+        return SIGNATURE
     try:
-        want = binascii.unhexlify(o["sig"])
-    except ValueError:
+        d = digest(o)
+    except ValueError:  # a newline in a field: no canonical form
+        return FORMAT_ERR
+    if not verify(pub, d, binascii.unhexlify(o["sig"])):
         return SIGNATURE
-    if not hmac256.equal(want, hmac256.digest(key, signing_string(o))):
-        return SIGNATURE
+    return OK
+
+
+def check_firmware(o, nonce, board, running_version, slot_size, bad=()):
+    """A validly signed op=fw offer: is it fresh, and should this device take it?
+    `bad`: sha256 hex of images this device rolled back from."""
+    if o["nonce"] != nonce:
+        return STALE
     if o["board"] != board:
         return BOARD
+    if o["sha"] in bad and o["retry"] != "1":
+        return ROLLED_BEFORE
     try:
         c = compare_versions(o["v"], running_version)
     except ValueError:
@@ -146,18 +192,23 @@ def verify(o, key, board, running_version, slot_size):
     return OK
 
 
-def load_key(path):
-    """Read a fleet key file (64 hex digits, optional whitespace) -> 32 bytes, or None."""
+def load_pub(path):
+    """Read a public key file (130 hex digits: 04 || X || Y) -> 65 bytes, or None."""
     try:
         with open(path) as f:
             text = f.read().strip()
     except OSError:
         return None
-    try:
-        k = binascii.unhexlify(text)
-    except ValueError:
+    if not _hex_len(text, PUB_LEN) or text[:2] != "04":
         return None
-    return k if len(k) >= 16 else None
+    return binascii.unhexlify(text)
+
+
+def fingerprint(pub):
+    """First 8 hex digits of sha256(public key): the `key` TXT, `none` without one."""
+    if not pub:
+        return "none"
+    return binascii.hexlify(hashlib.sha256(pub).digest()[:4]).decode()
 
 
 def sha256_hex(data):

@@ -6,6 +6,7 @@ VALID = "valid"
 PENDING = "pending-verify"  # new firmware booted, not yet marked valid
 ROLLED_BACK = "rolled-back"  # the bootloader went back to the old firmware
 UPDATING = "updating"  # downloading an offer right now
+BAD_MAX = 8  # rolled-back images remembered
 
 
 class State:
@@ -16,6 +17,8 @@ class State:
         self.err = ""
         self.sha = ""
         self.offer = ""  # first 8 hex digits of the signature of the last offer judged
+        self.bad = []  # sha256 hex of images this device rolled back from (newest last)
+        self.took = ""  # "HOST VERSION" of the last offer taken
         self.load()
 
     def load(self):
@@ -29,19 +32,33 @@ class State:
         self.err = d.get("err", "")
         self.sha = d.get("sha", "")
         self.offer = d.get("offer", "")
+        self.bad = d.get("bad", [])
+        self.took = d.get("took", "")
 
     def save(self):
-        d = {"pending": self.pending, "ota": self.ota, "err": self.err, "sha": self.sha, "offer": self.offer}
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(d, f)
-        import os
+        d = {"pending": self.pending, "ota": self.ota, "err": self.err, "sha": self.sha, "offer": self.offer,
+             "bad": self.bad, "took": self.took}
+        write_atomic(self.path, json.dumps(d))
 
-        try:
-            os.remove(self.path)
-        except OSError:
-            pass
-        os.rename(tmp, self.path)
+    def add_bad(self, sha):
+        if sha and sha not in self.bad:
+            self.bad.append(sha)
+            del self.bad[:-BAD_MAX]
+
+
+def write_atomic(path, text):
+    """Write a temporary file, then rename it over `path`: a reset leaves the old
+    or the new content (littlefs and POSIX renames are atomic)."""
+    import os
+
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    try:
+        os.rename(tmp, path)
+    except OSError:  # a file system whose rename does not replace
+        os.remove(path)
+        os.rename(tmp, path)
 
 
 def app_hash(part, buf):

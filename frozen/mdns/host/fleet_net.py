@@ -6,6 +6,9 @@ import time
 from mdns.fleet import SERVICE_TYPE
 
 COLUMNS = ("name", "address", "board", "chip", "fw", "mpy", "slot", "ota", "last_error")
+# the device TXT keys a row carries (docs/fleet.md); a key the device lacks is ""
+TXT_KEYS = ("fw", "board", "chip", "mpy", "slot", "ota", "app", "last_error", "offer", "progress", "nonce", "key",
+            "took")
 
 
 def _s(v):
@@ -16,8 +19,7 @@ def _s(v):
 
 def device_from_event(ev):
     t = ev.txt or {}
-    d = {k: _s(t.get(k)) for k in ("fw", "board", "chip", "mpy", "slot", "ota", "app", "last_error", "offer",
-                                   "progress")}
+    d = {k: _s(t.get(k)) for k in TXT_KEYS}
     v4 = [a for a in (ev.addresses or []) if ":" not in a]
     d["name"] = ev.instance
     d["address"] = (v4 or list(ev.addresses or []) or [""])[0]

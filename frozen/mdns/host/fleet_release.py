@@ -20,7 +20,7 @@ INDEX = "release.json"
 SUMS = "SHA256SUMS"
 
 
-class ReleaseError(Exception):
+class ReleaseError(ValueError):
     pass
 
 

@@ -3,7 +3,6 @@ target device (as a `_mpfleet-offer._tcp` instance named after the device),
 follow each device's own record until it advertises the new version as
 `valid`, reports a refusal, rolls back or times out; canary first, at most
 --max-parallel offers at a time; progress while it runs, a summary at the end."""
-import os
 import sys
 import time
 
@@ -36,6 +35,9 @@ class Target:
         self.t1 = None
         self.pct = None
         self.canary = False
+        self.took0 = ""
+        self.legacy = False  # a device of fleet format 1 (HMAC)
+        self.signs = 0  # offers signed for this device (a stale refusal asks for a fresh one)
 
     def row(self):
         el = ""
@@ -46,14 +48,28 @@ class Target:
                 "address": self.dev.get("address", "")}
 
 
+RESIGN_MAX = 5  # fresh offers after `stale` refusals (the device judged another offer meanwhile)
+OLD_FORMAT = ("runs fleet format 1 (HMAC key, no nonce): upgrade it with a release of that format or over USB;"
+              " see docs/fleet.md, migrating an HMAC fleet")
+
+
 class Rollout:
-    """Rollout(images, key, responder, fleet, server, ...). images: {board: Image}.
+    """Rollout(images, key, responder, fleet, server, ...). images: {board: Image};
+    key: sign(bytes) -> 64-byte signature (mdns.host.fleet_keys.signer).
+    rekey: the new public key (hex) to hand over instead of firmware, rekey_signer
+    the new key's sign(), for the offer's proof of possession (psig).
     tamper(txt) -> txt: test hook applied to each signed offer (never from the CLI)."""
 
     def __init__(self, images, key, responder, fleet, server, boards=None, only=None, canary=0,
-                 max_parallel=4, timeout=300.0, downgrade=False, out=None, tamper=None, live=None):
+                 max_parallel=4, timeout=300.0, downgrade=False, out=None, tamper=None, live=None,
+                 retry=False, rekey=None, host=None, legacy=None, rekey_signer=None):
         self.images = images
         self.key = key
+        self.retry = retry
+        self.legacy = legacy  # HMAC key: format-1 devices get a format-1 offer (migrating)
+        self.rekey = rekey
+        self.rekey_signer = rekey_signer
+        self.host = host or (getattr(responder, "hostname", None) or "fleet-host").split(".")[0]
         self.responder = responder
         self.fleet = fleet
         self.server = server
@@ -85,6 +101,9 @@ class Rollout:
             names = [n for n in names if n in self.only]
         for n in names:
             d = devs[n]
+            if self.rekey is not None:
+                self._plan_rekey(d)
+                continue
             img = self.images.get(d["board"])
             if img is None and self.only:
                 t = Target(d, _NoImage())  # named on purpose: say why nothing happens
@@ -97,23 +116,51 @@ class Rollout:
             t = Target(d, img)
             if d["fw"] == img.version and d["ota"] == "valid" and not self.downgrade:
                 t.result, t.detail = CURRENT, "already running " + img.version
+            elif not d.get("nonce"):
+                if self.legacy is None:
+                    t.result, t.detail = FAILED, OLD_FORMAT
+                t.legacy = True
             self.targets.append(t)
         todo = [t for t in self.targets if t.result is None]
         for t in todo[: self.canary]:
             t.canary = True
         return self.targets
 
+    def _plan_rekey(self, d):
+        if self.boards and d["board"] not in self.boards:
+            self.untouched.append(d)
+            return
+        t = Target(d, _NewKey(_offer.fingerprint(bytes.fromhex(self.rekey))))
+        if d.get("key") == t.image.version:
+            t.result, t.detail = CURRENT, "already has key " + t.image.version
+        elif not d.get("nonce"):
+            t.result, t.detail = FAILED, OLD_FORMAT
+        self.targets.append(t)
+
     # ---- offers ----
+    def _sign(self, t):
+        nonce = t.dev.get("nonce", "")
+        if t.legacy:
+            from mdns.host import fleet_keys
+
+            o = fleet_keys.make_legacy(self.legacy, t.name, t.board, t.image.version, t.image.size, t.image.sha256,
+                                       self.server.url(t.board))
+        elif self.rekey is not None:
+            o = _offer.make_rekey(self.key, t.name, self.host, nonce, self.rekey, self.rekey_signer)
+        else:
+            o = _offer.make(self.key, t.name, self.host, nonce, t.board, t.image.version, t.image.size,
+                            t.image.sha256, self.server.url(t.board), downgrade=self.downgrade, retry=self.retry)
+        if self.tamper is not None:
+            o = self.tamper(dict(o))
+        t.signs += 1
+        t.offer = o
+        return sorted(o.items())
+
     def _offer(self, t):
         from mdns.service import Service
 
-        url = self.server.url(t.board)
-        o = _offer.make(self.key, t.name, t.board, t.image.version, t.image.size, t.image.sha256, url,
-                        downgrade=self.downgrade)
-        if self.tamper is not None:
-            o = self.tamper(dict(o))
-        t.offer = o
-        t.service = Service(t.name, OFFER_TYPE, self.server.port, txt=sorted(o.items()))
+        t.took0 = t.dev.get("took", "")  # what the device had taken before our offer
+        t.service = Service(t.name, OFFER_TYPE, self.server.port if self.server else 9, txt=self._sign(t))
         self.responder.add_service(t.service)
         t.state = "offered"
         t.t0 = time.monotonic()
@@ -140,18 +187,35 @@ class Rollout:
         if d is not None:
             t.dev = d
             ours = d.get("offer") == sig8
+            if self.rekey is not None:
+                self._follow_rekey(t, d, ours)
+                return
+            took = d.get("took", "")
+            if took != t.took0 and took and not took.startswith(self.host + " "):
+                # the device took another host's offer since ours went out (several hosts)
+                h, _, v = took.rpartition(" ")
+                if v != t.image.version:
+                    self._finish(t, FAILED, "took another host's offer: %s from %s" % (v, h))
+                    return
             if d["fw"] == t.image.version and d["ota"] == "valid" and (ours or t.state != "offered"):
                 self._finish(t, OK, "valid in %s" % d["slot"])
                 return
+            err = d.get("last_error") or ""
+            if ours and d["ota"] == "rolled-back" and (t.state != "offered" or err == "rollback"):
+                # our image ran and never marked itself valid (after the reset the device
+                # may have judged our offer again: stale)
+                self._finish(t, FAILED, "rolled back (%s)" % (err if err not in ("", "stale") else "rollback"))
+                return
+            if ours and err == "stale" and t.state == "offered" and d.get("nonce") != t.offer.get("nonce"):
+                if t.signs <= RESIGN_MAX and t.service is not None:
+                    self.responder.update_service(t.service, txt=self._sign(t))  # sign its new nonce
+                    return
             if d["fw"] == t.image.version and d["ota"] == "pending-verify":
                 t.state = "verifying"
             elif d["ota"] == "updating":
                 t.state = "downloading"
-            elif ours and d["ota"] == "rolled-back":
-                self._finish(t, FAILED, "rolled back (%s)" % (d.get("last_error") or "rollback"))
-                return
-            elif ours and d.get("last_error"):
-                self._finish(t, FAILED, d["last_error"])
+            elif ours and err:
+                self._finish(t, FAILED, err)
                 return
         elif t.state in ("downloading", "offered"):
             t.state = "rebooting"
@@ -201,6 +265,17 @@ class Rollout:
                 if t.result is not None:
                     active.remove(t)
             self._draw()
+
+    def _follow_rekey(self, t, d, ours):
+        if d.get("key") == t.image.version:
+            self._finish(t, OK, "key %s" % t.image.version)
+        elif ours and d.get("last_error") == "stale" and d.get("nonce") != t.offer.get("nonce") and \
+                t.signs <= RESIGN_MAX:
+            self.responder.update_service(t.service, txt=self._sign(t))
+        elif ours and d.get("last_error"):
+            self._finish(t, FAILED, d["last_error"])
+        elif time.monotonic() - t.t0 > self.timeout:
+            self._finish(t, TIMEOUT, "key still %s after %ds" % (d.get("key"), self.timeout))
 
     def interrupt(self):
         """Ctrl-C: withdraw every offer (goodbye records)."""
@@ -263,19 +338,7 @@ class _NoImage:
     sha256 = ""
 
 
-def read_key(path):
-    k = _offer.load_key(path)
-    if k is None:
-        raise ValueError("%s: not a fleet key (64 hex digits; make one with `fleet keygen`)" % path)
-    return k
-
-
-def keygen(path, force=False):
-    if os.path.exists(path) and not force:
-        raise FileExistsError("%s exists (use --force to replace it: every device must then get the new key)"
-                              % path)
-    k = os.urandom(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(k.hex() + "\n")
-    return k
+class _NewKey(_NoImage):
+    # the "release" of a rekey: its version column is the new key's fingerprint
+    def __init__(self, fp):
+        self.version = fp

@@ -6,6 +6,7 @@ import http.server
 import os
 import socketserver
 import threading
+import time
 
 CHUNK = 64 * 1024
 
@@ -30,13 +31,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(img.size))
             self.end_headers()
+            rate = srv.rate
+            chunk = min(CHUNK, max(1024, rate // 10)) if rate else CHUNK
+            t0 = time.monotonic()
+            sent = 0
             with open(img.path, "rb") as f:
                 while True:
-                    b = f.read(CHUNK)
+                    b = f.read(chunk)
                     if not b:
                         break
                     self.wfile.write(b)
+                    sent += len(b)
                     srv._note(ip, len(b), img)
+                    if rate:  # --rate: at most `rate` bytes/s to this client
+                        ahead = sent / rate - (time.monotonic() - t0)
+                        if ahead > 0:
+                            time.sleep(ahead)
             srv._note(ip, 0, img, done=True)
         except OSError:
             srv._note(ip, 0, img, failed=True)
@@ -48,10 +58,12 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 class ImageServer:
-    """ImageServer(images, host, port=0, handler=None): images is {board: fleet_release.Image};
-    handler: a request handler class (tests inject faults with a subclass of _Handler)."""
+    """ImageServer(images, host, port=0, handler=None, rate=0): images is {board: fleet_release.Image};
+    handler: a request handler class (tests inject faults with a subclass of _Handler);
+    rate: bytes/s per client at most (0: as fast as it goes)."""
 
-    def __init__(self, images, host, port=0, handler=None):
+    def __init__(self, images, host, port=0, handler=None, rate=0):
+        self.rate = rate
         self.files = {}
         for board in images:
             self.files["/" + os.path.basename(images[board].path)] = images[board]

@@ -43,9 +43,15 @@ class SimDevice:
         self.chip = chip
         self.mpy = mpy
         self._log = log or self._print
-        self.key_path = state_dir + "/fleet.key"
-        if key_path and key_path != self.key_path:
-            # provisioning: what `mpremote cp fleet.key :fleet.key` does on a board
+        self.key_path = state_dir + "/fleet.pub"
+        if key_path and key_path != self.key_path and not _isfile(self.key_path):
+            # provisioning, once: what `mpremote cp fleet.key.pub :fleet.pub` does on a board
+            # (later starts keep the key the device holds: `fleet rekey` may have replaced it)
+            from mdns.fleet.offer import load_pub
+
+            if load_pub(key_path) is None:
+                raise ValueError("--key %s: not a fleet public key (give KEY.pub as written by fleet keygen;"
+                                 " a device keeps only the public key)" % key_path)
             with open(key_path) as f:
                 k = f.read()
             with open(self.key_path, "w") as f:
@@ -122,6 +128,8 @@ class SimDevice:
                     continue
                 t = self.responder.next_timeout_ms()
                 t = 100 if t < 0 or t > 100 else t
+                if self.agent.busy():
+                    t = 0  # downloading: mDNS between steps, no idle wait
                 self.responder.poll(t)
                 self.agent.tick()
         finally:
@@ -129,10 +137,18 @@ class SimDevice:
                 self.responder.close()
 
 
+def _isfile(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
 def add_arguments(p):
     p.add_argument("--board", required=True, help="board name the simulated device reports (e.g. MDNSFAST_ESP32_GENERIC)")
     p.add_argument("--version", required=True, help="firmware version of its first image")
-    p.add_argument("--key", help="fleet key file to provision (copied into --state)")
+    p.add_argument("--key", help="public key file to provision (KEY.pub of fleet keygen; copied into --state once)")
     p.add_argument("--name", help="device name (default: sim-<board>-<pid>)")
     p.add_argument("--state", help="folder for its flash slots, key and state (default: ./sim-NAME)")
     p.add_argument("--interface", help="network interface to use")
@@ -147,13 +163,15 @@ def add_arguments(p):
 def run(args):
     name = args.name or ("sim-%s-%d" % (args.board.lower().replace("_", "-"), os.getpid()))
     state = args.state or ("sim-" + name)
+    if args.key and not os.path.isfile(args.key):
+        raise ValueError("--key %s: no such file" % args.key)
     dev = SimDevice(state, args.board, args.version, name, key_path=args.key, interface=args.interface,
                     slot_size=args.slot_size, image_size=args.image_size,
                     watchdog_ms=int(args.watchdog * 1000))
     try:
         os.stat(dev.key_path)
     except OSError:
-        print("fleet simulate: no fleet key in %s (pass --key KEYFILE): every offer will be refused"
+        print("fleet simulate: no fleet public key in %s (pass --key KEY.pub): every offer will be refused"
               % state, file=sys.stderr)
     import signal
 
