@@ -111,6 +111,7 @@ def _read(buf, n, off, memo=None):
         out[q:] = buf[s : p + 1]
         w = bytes(out)
     if memo is not None and hops >= DEEP:
+        memo[off | 0x10000] = (w, hops)  # for names pointing at this one
         memo[t1 | 0x10000] = (w[s1:], hops - 1)
     return w, end
 
@@ -123,6 +124,7 @@ def _skip_name(buf, p, memo=None):
     end = -1
     hops = 0
     size = 0
+    p0 = p
     while True:
         if p >= n:
             raise ValueError("truncated")
@@ -151,6 +153,7 @@ def _skip_name(buf, p, memo=None):
             raise ValueError("bad label type")
         if c == 0:
             if memo is not None and hops >= DEEP:
+                memo[p0] = hops << 8 | size  # for names pointing at this one
                 memo[t1] = (hops - 1) << 8 | (size - s1)
             return (p + 1 if end < 0 else end) | (size + 1) << 16 | hops << 24
         if p + 1 + c > n:
