@@ -3,7 +3,8 @@ and clock, each a random order of probes finishing, queries during probing and a
 peer probes, conflicts, updates, link changes and a goodbye. Every datagram sent is checked
 against s6 (one multicast per record per second; 250 ms in probe defence), s8.1 (three
 probes 250 ms apart, then announce), s8.3 (a record pointing at a name still being probed
-waits for it), s6.7 (legacy unicast answered at once) and s10.1 (goodbyes at stop).
+waits for it), s7.1 (known answers not sent again), s6.7 (legacy unicast answered at once)
+and s10.1 (goodbyes at stop; a record published again after its goodbye starts afresh).
 A failure prints its seed: rerun one with MDNS_TIMING_SEED=N."""
 import os
 import random
@@ -75,6 +76,11 @@ def scenario(seed):
             for g in rig.part._groups():  # rejoin after a reconnect (Responder.rejoin)
                 rig.part._announce_again(g, t)
             log.append((t, "rejoin", None))
+        elif ev < 0.94:
+            # s7.1: a browse query that already holds every instance's PTR
+            ka = [R("_http._tcp.local", PTR, x.name, ttl=4500) for x in svcs]
+            rig.query(Q("_http._tcp.local", PTR), answers=ka, src=OTHER)
+            log.append((t, "known", set(_key(r) for r in ka)))
         rig._collect()
     rig.run(end)
     published = set(_key(r) for g in rig.part._groups() if g.announced for r in g.recs)
@@ -129,6 +135,20 @@ def check(rig, log, stop, published):
     for f, ps in probes_of.items():
         for a, b in zip(ps, ps[1:]):
             assert b - a >= 250 or b - a == 0, "probes for %s at %d and %d" % (f, a, b)
+    # s7.1: after a query listing them as known answers, those PTRs are not multicast as
+    # answers (an announcement, with the service's SRV among the answers, may carry them)
+    # unless another query asks for them meanwhile
+    asks = [t for t, w, q in log if w == "query" and q.type in (PTR, ANY) and q.name == "_http._tcp.local"]
+    for tk, w, keys in log:
+        if w != "known":
+            continue
+        for t, dest, m, _ in rig.out:
+            if dest is not None or not m.is_response or not tk <= t <= tk + 130:
+                continue
+            if any(r.type == SRV for r in m.answers) or any(tk <= ta <= t for ta in asks):
+                continue
+            again = [r.data for r in m.answers if _key(r) in keys]
+            assert not again, "known answers %r multicast at %d after a query at %d (s7.1)" % (again, t, tk)
     # s6.7: legacy queries are answered at once, by unicast, TTL at most 10 s
     asked = set(t for t, w, _ in log if w == "legacy")
     for t, dest, m, _ in rig.out:
