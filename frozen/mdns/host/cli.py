@@ -47,6 +47,17 @@ def seconds(s):
     return v
 
 
+def port(s):
+    """argparse type (and parse_service's check): a port number, 0-65535."""
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError("port %r is not a number" % s)
+    if not 0 <= v <= 65535:
+        raise argparse.ArgumentTypeError("port: %d out of range 0-65535" % v)
+    return v
+
+
 def main(argv=None):
     parser = Parser(prog="python -m mdns", description=__doc__.split("\n")[0], epilog=EXIT_RULE)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -1,9 +1,10 @@
 """`python -m mdns advertise --host NAME [--service "Instance" _type._tcp PORT key=value ...]`:
 claim NAME.local (and services) on one interface until interrupted; print the names claimed."""
+import argparse
 import signal
 import sys
 
-from mdns.host.cli import UsageError, seconds
+from mdns.host.cli import UsageError, port as _port, seconds
 
 
 def add_arguments(p):
@@ -29,9 +30,9 @@ def parse_service(args):
         raise UsageError('--service: expected "Instance" TYPE PORT [key=value ...], got %r' % (args,))
     inst, type_, port = args[0], args[1], args[2]
     try:
-        port = int(port)
-    except ValueError:
-        raise UsageError("--service %r: port %r is not a number" % (inst, port))
+        port = _port(port)
+    except argparse.ArgumentTypeError as e:
+        raise UsageError("--service %r: %s" % (inst, e))
     pairs = []
     for kv in args[3:]:
         k, eq, v = kv.partition("=")
