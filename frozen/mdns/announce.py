@@ -2,7 +2,7 @@
 # with the life cycle that triggers them. Mixin of ResponderPart.
 from . import wire
 from . import addr as _addr
-from .owned import (IDLE, ANNOUNCE, RATE_LIMIT, SERVICES_META, T_PTR, T_SRV,
+from .owned import (IDLE, ANNOUNCE, SERVICES_META, T_PTR, T_SRV,
                     _Group, _fold, _key, _rf)
 
 
@@ -140,26 +140,19 @@ class Announce:
             g.due = now
 
     def _announce_held(self, g, now):
-        """True when g may not announce yet (g.due moved): s8.3, a service whose SRV
-        points at our host name waits until that name is claimed (Claim._claimed starts
-        it), whichever probe ends first; s6, each of its unique records at most once a
-        second (a shared one, such as the _services PTR of several services, is left
-        out of this announcement instead: _send_announce)."""
+        """True when g may not announce yet: s8.3, a service whose SRV points at our
+        host name waits until that name is claimed (Claim._claimed starts it), whichever
+        probe ends first. (s6: _send_announce leaves out what went out < 1 s ago.)"""
         if g.kind == "service" and self._waits_for_host(g.svc):
             g.due = None
-            return True
-        due = now
-        for r in g.unique:
-            last = self._last_mc.get(_key(r))
-            if last is not None and last + RATE_LIMIT > due:
-                due = last + RATE_LIMIT
-        if due > now:
-            g.due = due
             return True
         return False
 
     def _send_announce(self, g, now):
         # s8.3: unsolicited response with every record; cache-flush on unique ones (s10.2).
+        # s6: a record multicast < 1 s ago (an answer, another group's shared PTR, the
+        # announcement before a rename) is left out: every record's announcements stay
+        # >= 1 s apart, and a query answered every second cannot hold an update back.
         adds = []
         for r in g.recs:
             if r.type == T_SRV:

@@ -136,7 +136,7 @@ def check(rig, log, stop, published):
         for a, b in zip(ps, ps[1:]):
             assert b - a >= 250 or b - a == 0, "probes for %s at %d and %d" % (f, a, b)
     # s7.1: after a query listing them as known answers, those PTRs are not multicast as
-    # answers (an announcement, with the service's SRV among the answers, may carry them)
+    # answers (an announcement, with the service's SRV or TXT among the answers, may carry them)
     # unless another query asks for them meanwhile
     asks = [t for t, w, q in log if w == "query" and q.type in (PTR, ANY) and q.name == "_http._tcp.local"]
     for tk, w, keys in log:
@@ -145,7 +145,7 @@ def check(rig, log, stop, published):
         for t, dest, m, _ in rig.out:
             if dest is not None or not m.is_response or not tk <= t <= tk + 130:
                 continue
-            if any(r.type == SRV for r in m.answers) or any(tk <= ta <= t for ta in asks):
+            if any(r.type in (SRV, TXT) for r in m.answers) or any(tk <= ta <= t for ta in asks):
                 continue
             again = [r.data for r in m.answers if _key(r) in keys]
             assert not again, "known answers %r multicast at %d after a query at %d (s7.1)" % (again, t, tk)
