@@ -13,11 +13,12 @@ PYTEST := $(PY) -m pytest
 FIRMWARE_VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' frozen/mdns/version.py)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-venv setup-npm setup-debian test bench clean
+.PHONY: help setup setup-venv setup-npm setup-debian test test-fresh bench clean
 
 help:
 	@echo "make test                 run every test tier (sets itself up: venv, npm, Debian packages as root)"
 	@echo "make firmware BOARD=NAME  build a firmware image (needs ESP-IDF, see README)"
+	@echo "make test-fresh           README's set-up + make test in a fresh minimal Debian root (root, mmdebstrap; not in make test)"
 	@echo "tiers: test-py test-mpy test-c fuzz test-interop bench; boards: $(notdir $(wildcard ports/esp32/boards/*))"
 
 # ---- set-up: each step has a stamp so a second run costs nothing ----
@@ -54,6 +55,10 @@ include $(sort $(wildcard mk/*.mk))
 test: setup
 	@$(MAKE) -k --no-print-directory $(TEST_TIERS)
 	@echo "== make test: all tiers passed: $(TEST_TIERS)"
+
+# Not part of `make test`: the committed HEAD in a fresh `mmdebstrap --variant=minbase` root.
+test-fresh:
+	tools/test-fresh.sh
 
 bench: setup
 	@$(MAKE) --no-print-directory $(BENCH_PARTS)

@@ -10,7 +10,7 @@ const char *mdf_strerror(int32_t code) {
     /* Indexed by -code. */
     static const char *const reasons[] = {
         "", "truncated", "label too long", "name too long", "bad label type",
-        "bad pointer", "pointer loop", "bad counts", "trailing data", "no room",
+        "bad pointer", "too many pointer hops", "bad counts", "trailing data", "no room",
     };
     if (code > 0 || code < MDF_E_NO_ROOM) {
         return "";
@@ -79,7 +79,7 @@ static int32_t next_label(cur_t *k) {
             return MDF_E_BAD_POINTER;  /* only strictly backwards: no forward, self or past-end */
         }
         if (++k->hops > MDF_MAX_HOPS) {
-            return MDF_E_POINTER_LOOP;
+            return MDF_E_TOO_MANY_HOPS;
         }
         if (!k->end) {
             k->end = pos + 2;

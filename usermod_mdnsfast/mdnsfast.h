@@ -25,7 +25,7 @@
 #define MDF_E_NAME_TOO_LONG (-3)
 #define MDF_E_BAD_LABEL_TYPE (-4)
 #define MDF_E_BAD_POINTER (-5)
-#define MDF_E_POINTER_LOOP (-6)
+#define MDF_E_TOO_MANY_HOPS (-6)
 #define MDF_E_BAD_COUNTS (-7)
 #define MDF_E_TRAILING_DATA (-8)
 #define MDF_E_NO_ROOM (-9)

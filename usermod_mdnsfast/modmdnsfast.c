@@ -18,8 +18,8 @@ static MP_NORETURN void mdf_raise(int32_t code) {
             mp_raise_ValueError(MP_ERROR_TEXT("bad label type"));
         case MDF_E_BAD_POINTER:
             mp_raise_ValueError(MP_ERROR_TEXT("bad pointer"));
-        case MDF_E_POINTER_LOOP:
-            mp_raise_ValueError(MP_ERROR_TEXT("pointer loop"));
+        case MDF_E_TOO_MANY_HOPS:
+            mp_raise_ValueError(MP_ERROR_TEXT("too many pointer hops"));
         case MDF_E_BAD_COUNTS:
             mp_raise_ValueError(MP_ERROR_TEXT("bad counts"));
         case MDF_E_TRAILING_DATA:

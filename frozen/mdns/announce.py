@@ -2,8 +2,8 @@
 # with the life cycle that triggers them. Mixin of ResponderPart.
 from . import wire
 from . import addr as _addr
-from .owned import (IDLE, ANNOUNCE, SERVICES_META, T_PTR, T_SRV, _Group, _fold, _key,
-                    _rf)
+from .owned import (IDLE, ANNOUNCE, SERVICES_META, T_PTR, T_SRV,
+                    _Group, _fold, _key, _rf)
 
 
 class Announce:
@@ -139,14 +139,31 @@ class Announce:
             g.step = 0
             g.due = now
 
+    def _announce_held(self, g, now):
+        """True when g may not announce yet: s8.3, a service whose SRV points at our
+        host name waits until that name is claimed (Claim._claimed starts it), whichever
+        probe ends first. (s6: _send_announce leaves out what went out < 1 s ago.)"""
+        if g.kind == "service" and self._waits_for_host(g.svc):
+            g.due = None
+            return True
+        return False
+
     def _send_announce(self, g, now):
         # s8.3: unsolicited response with every record; cache-flush on unique ones (s10.2).
+        # s6: a record multicast < 1 s ago (an answer, another group's shared PTR, the
+        # announcement before a rename) is left out: every record's announcements stay
+        # >= 1 s apart, and a query answered every second cannot hold an update back.
         adds = []
         for r in g.recs:
             if r.type == T_SRV:
                 adds.extend(self._host_addr_recs(r.data[3]))
-        self._send_response(g.recs, adds, None)
-        self._sent_mc(g.recs, now)
+        self._mc_limit(adds, now)
+        recs = self._mc_limit(list(g.recs), now)
+        if not recs:
+            return
+        self._send_response(recs, adds, None)
+        self._sent_mc(recs, now)
+        self._sent_mc(adds, now)
 
     def _send_goodbye(self, recs):
         if not recs:

@@ -73,7 +73,7 @@ class Answer:
         owner = None
         found = False
         for g in self._groups():
-            if not g.live:
+            if not self._usable(g):
                 continue
             types = g.owners.get(f)
             if types is not None:
@@ -231,6 +231,8 @@ class Answer:
         out.clear()
         for r in recs:
             k = _key(r)
+            if not self._sendable(r, k):
+                continue  # delayed before its name went back to probing (s9) or waiting (s8.3)
             lim = RATE_LIMIT_PROBE if k in self._defend else limit
             last = self._last_mc.get(k)
             if last is not None and now - last < lim:
@@ -241,9 +243,24 @@ class Answer:
             out.append(r)
         if not out:
             return
-        self._send_response(out, self._additionals(out), None)
+        adds = self._mc_limit(self._additionals(out), now)
+        self._send_response(out, adds, None)
         self._sent_mc(out, now)
+        self._sent_mc(adds, now)
         out.clear()
+
+    def _sendable(self, r, k):
+        # False when r (or the name an NSEC is for) belongs to a group that may not send
+        f = _rf(r)
+        for g in self._groups():
+            if self._usable(g):
+                continue
+            if f in g.owners:
+                return False
+            for x in g.recs:
+                if _key(x) == k:
+                    return False
+        return True
 
     def _sent_mc(self, recs, now):
         # Just multicast: note the time, and anything still pending for them is done.

@@ -70,9 +70,10 @@ class Claim:
         if not again:
             self._event("claimed", what=g.kind, name=g.name, service=g.svc)
         if g.kind == "host":
-            # SRV targets may have changed with our name: announce services again.
+            # SRV targets may have changed with our name: announce services again; and
+            # services that waited for the name (s8.3) start now.
             for s in self.services:
-                if s.host is None and s._g.announced:
+                if s.host is None and (s._g.announced or s._g.state == ANNOUNCE):
                     self._announce_again(s._g, now)
 
     def _probe_seen(self, msg, now):

@@ -38,6 +38,7 @@ class Defend:
                     self._event("conflict", what=g.kind, name=g.name, reason="contested",
                                 service=g.svc)
                     g.reprobe = True
+                    self._drop_pending(g.recs)  # nothing of it goes out while probing
                     g.state = WAIT
                     g.step = 0
                     g.due = now

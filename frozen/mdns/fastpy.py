@@ -8,7 +8,7 @@
 #   p >= len -> "truncated"; byte c = buf[p];
 #   c & 0xC0 == 0xC0: pointer; p + 1 >= len -> "truncated"; target t = 14 bits;
 #     t >= p -> "bad pointer"; the first pointer fixes `end` = p + 2;
-#     hops += 1, hops > 16 -> "pointer loop"; continue at t;
+#     hops += 1, hops > 16 -> "too many pointer hops"; continue at t;
 #   c & 0xC0 != 0 (0x40, 0x80) -> "bad label type";
 #   c == 0: end (if no pointer yet) = p + 1; done;
 #   p + 1 + c > len -> "truncated"; the name so far plus this label plus the
@@ -28,13 +28,22 @@
 # "no room". Nothing is written on error.
 
 MAX_HOPS = 16
+# A name may follow up to 16 pointers, and every name of a packet may point into the same
+# long chain: walked again per name that is 16x the work per byte. So a walk that meets a
+# chain of DEEP hops or more remembers, per packet, where each such chain leads (`_ctx`:
+# the buffer walked and its memo, one tuple so threads read it whole); read_name uses it
+# for that buffer only. Typical packets (1-2 hops) allocate nothing for it.
+DEEP = 3
+_NOCTX = (None, None)
+_ctx = _NOCTX
 
 
 def read_name(buf, off):
-    return _read(buf, len(buf), off)
+    ctx = _ctx
+    return _read(buf, len(buf), off, ctx[1] if ctx[0] is buf else None)
 
 
-def _read(buf, n, off):
+def _read(buf, n, off, memo=None):
     # Names are copied as runs of labels: one slice for an uncompressed name,
     # and for a compressed one a bytearray filled from each run (no per-label work).
     p = off
@@ -59,7 +68,15 @@ def _read(buf, n, off):
                 end = p + 2
             hops += 1
             if hops > MAX_HOPS:
-                raise ValueError("pointer loop")
+                raise ValueError("too many pointer hops")
+            if hops == 1:
+                t1 = t
+                s1 = size
+                if memo is not None:
+                    v = memo.get(t | 0x10000)  # (wire name from t on, its hops)
+                    if v is not None and 1 + v[1] <= MAX_HOPS and size + len(v[0]) <= 255:
+                        # no check can fail past here: both limits only grow
+                        return bytes(buf[off:p]) + v[0], end
             if p > s:
                 if runs is None:
                     runs = [s, p]
@@ -82,25 +99,32 @@ def _read(buf, n, off):
         p += 1 + c
     if runs is None:
         w = buf[s : p + 1]
-        return (w if type(w) is bytes else bytes(w)), end
-    out = bytearray(size + 1)
-    q = 0
-    for i in range(0, len(runs), 2):
-        a = runs[i]
-        b = runs[i + 1]
-        out[q : q + b - a] = buf[a:b]
-        q += b - a
-    out[q:] = buf[s : p + 1]
-    return bytes(out), end
+        w = w if type(w) is bytes else bytes(w)
+    else:
+        out = bytearray(size + 1)
+        q = 0
+        for i in range(0, len(runs), 2):
+            a = runs[i]
+            b = runs[i + 1]
+            out[q : q + b - a] = buf[a:b]
+            q += b - a
+        out[q:] = buf[s : p + 1]
+        w = bytes(out)
+    if memo is not None and hops >= DEEP:
+        memo[off | 0x10000] = (w, hops)  # for names pointing at this one
+        memo[t1 | 0x10000] = (w[s1:], hops - 1)
+    return w, end
 
 
-def _skip_name(buf, p):
+def _skip_name(buf, p, memo=None):
     # Validate a name exactly like read_name (same errors, same order) without
-    # building it; returns where it ends in the packet.
+    # building it. Returns end | wire length << 16 | hops << 24: where it ends in
+    # the packet, its length, the pointers followed (small ints: nothing allocated).
     n = len(buf)
     end = -1
     hops = 0
     size = 0
+    p0 = p
     while True:
         if p >= n:
             raise ValueError("truncated")
@@ -115,13 +139,23 @@ def _skip_name(buf, p):
                 end = p + 2
             hops += 1
             if hops > MAX_HOPS:
-                raise ValueError("pointer loop")
+                raise ValueError("too many pointer hops")
+            if hops == 1:
+                t1 = t
+                s1 = size
+                if memo is not None:
+                    v = memo.get(t)  # hops << 8 | label bytes, from t on
+                    if v is not None and 1 + (v >> 8) <= MAX_HOPS and size + (v & 255) + 1 <= 255:
+                        return end | (size + (v & 255) + 1) << 16 | (1 + (v >> 8)) << 24
             p = t
             continue
         if c & 0xC0:
             raise ValueError("bad label type")
         if c == 0:
-            return p + 1 if end < 0 else end
+            if memo is not None and hops >= DEEP:
+                memo[p0] = hops << 8 | size  # for names pointing at this one
+                memo[t1] = (hops - 1) << 8 | (size - s1)
+            return (p + 1 if end < 0 else end) | (size + 1) << 16 | hops << 24
         if p + 1 + c > n:
             raise ValueError("truncated")
         size += c + 1
@@ -182,6 +216,8 @@ def _walk(buf, offsets, limit):
     # Shared by walk and match. At the start of each question or record:
     # position == len -> "bad counts" (the header promises more than there
     # is); a partial entry -> "truncated". Afterwards bytes left -> "trailing data".
+    global _ctx
+    _ctx = _NOCTX
     qd, rr = _entries(buf)
     total = qd + rr
     if limit >= 0 and total > limit:
@@ -189,12 +225,17 @@ def _walk(buf, offsets, limit):
     n = len(buf)
     p = 12
     i = 0
+    memo = None
     while i < total:
         if p >= n:
             raise ValueError("bad counts")
         if offsets is not None:
             offsets[i] = p
-        p = _skip_name(buf, p)
+        p = _skip_name(buf, p, memo)
+        if p >> 24 >= DEEP and memo is None:
+            memo = {}
+            _ctx = (buf, memo)
+        p &= 0xFFFF
         if i < qd:
             p += 4
             if p > n:
@@ -242,20 +283,6 @@ def _parse_table(table):
     return bylen
 
 
-def _wire_len(buf, p):
-    # wire length of a name already checked by _skip_name
-    wl = 0
-    while True:
-        c = buf[p]
-        if c >= 0xC0:
-            p = ((c & 0x3F) << 8) | buf[p + 1]
-            continue
-        wl += c + 1
-        if c == 0:
-            return wl
-        p += c + 1
-
-
 def _eq_at(buf, p, w):
     # the checked name at p equals the folded wire name w (ASCII case-insensitive)
     k = 0
@@ -282,7 +309,8 @@ def match(buf, table):
     """Bit i set when wire name i of table is the name of a question or record owner.
 
     Nothing is built per entry (the hot-path drop test of mdns.engine)."""
-    global _last_table
+    global _last_table, _ctx
+    _ctx = _NOCTX
     last = _last_table  # one read of one tuple: safe with threads
     if last[0] is table:
         bylen = last[1]
@@ -300,13 +328,19 @@ def match(buf, table):
     mask = 0
     p = 12
     j = 0
+    memo = None
     while j < total:
         if p >= ln:
             raise ValueError("bad counts")
         s = p
-        p = _skip_name(buf, p)
+        p = _skip_name(buf, p, memo)
+        if p >> 24 >= DEEP and memo is None:
+            memo = {}
+            _ctx = (buf, memo)
+        wl = (p >> 16) & 255
+        p &= 0xFFFF
         if bylen:
-            cands = bylen.get(_wire_len(buf, s))
+            cands = bylen.get(wl)
             if cands:
                 for w, bits in cands:
                     if _eq_at(buf, s, w):

@@ -197,6 +197,15 @@ class Owned:
         recs.append(_rec(SERVICES_META, T_PTR, svc.type_name, self.ttl_other, False))
         g.recs = recs
 
+    def _waits_for_host(self, svc):
+        # s8.3: the service's SRV points at our host name, which is being probed
+        h = self.host
+        return (h.state == WAIT or h.state == PROBE) and (svc.host is None or _fold(svc.host) == h.fold)
+
+    def _usable(self, g):
+        # records of g may be sent: claimed, and not pointing at a name still probed
+        return g.live and (g.kind == "host" or not self._waits_for_host(g.svc))
+
     def _host_addr_recs(self, target):
         # A/AAAA for an SRV target, when the target is us and we hold the name.
         if self.host.live and _fold(target) == self.host.fold:

@@ -2,7 +2,7 @@
 # RFC 6763 s12), split over as many packets as needed. Mixin of ResponderPart.
 from . import wire
 from . import names as _names
-from .owned import FLAGS_RESPONSE, T_A, T_AAAA, T_PTR, T_SRV, _df, _key, _rf, _size
+from .owned import FLAGS_RESPONSE, RATE_LIMIT, T_A, T_AAAA, T_PTR, T_SRV, _df, _key, _rf, _size
 
 
 class Reply:
@@ -20,7 +20,7 @@ class Reply:
                 f = _df(r)
                 for s in self.services:
                     g = s._g
-                    if g.live and g.fold == f:
+                    if g.fold == f and self._usable(g):
                         self._add(answers, g.unique[0])
                         self._add(answers, g.unique[1])
         if not host.live:
@@ -43,6 +43,19 @@ class Reply:
                         self._add(answers, a)
                 if not have:
                     self._add(answers, self._nsec(host, host.name))
+        return adds
+
+    def _mc_limit(self, adds, now):
+        # s6: an additional record multicast obeys the once-a-second limit too (it is
+        # left out, not delayed); in place, without a slice object.
+        i = 0
+        for r in adds:
+            last = self._last_mc.get(_key(r))
+            if last is None or now - last >= RATE_LIMIT:
+                adds[i] = r
+                i += 1
+        while len(adds) > i:
+            adds.pop()
         return adds
 
     def _add(self, answers, r):

@@ -97,6 +97,8 @@ class ResponderPart(Owned, Claim, Announce, Answer, Quick, Reply, Defend):
                 else:
                     self._claimed(g, now)
             if g.state == ANNOUNCE and g.due is not None and g.due <= now:
+                if self._announce_held(g, now):
+                    continue
                 self._send_announce(g, now)
                 g.announced = True
                 g.step += 1

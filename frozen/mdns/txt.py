@@ -41,7 +41,7 @@ def _pairs(data):
 def encode(data):
     """rdata bytes for a TXT dict or list of pairs; nothing to say -> one empty string (s6.1)."""
     out = bytearray()
-    seen = []
+    seen = set()  # a list made this quadratic in the number of keys
     for kv in _pairs(data):
         if len(kv) != 2:
             raise ValueError("txt: expected (key, value) pairs")
@@ -50,7 +50,7 @@ def encode(data):
         low = kb.lower()
         if low in seen:
             raise ValueError("txt key %r: given twice (keys are case-insensitive, RFC 6763 s6.4)" % k)
-        seen.append(low)
+        seen.add(low)
         if v is False:
             continue
         vb = _value(k, v)
@@ -75,7 +75,7 @@ def decode(rdata):
     of rdata is malformed: ValueError.
     """
     out = {}
-    seen = []
+    seen = set()  # a list made this quadratic in the number of keys
     n = len(rdata)
     p = 0
     while p < n:
@@ -101,7 +101,7 @@ def decode(rdata):
         low = kb.lower()
         if low in seen:
             continue
-        seen.append(low)
+        seen.add(low)
         out[kb.decode()] = None if eq < 0 else s[eq + 1 :]
     return out
 

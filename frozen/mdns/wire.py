@@ -9,6 +9,7 @@ import struct
 from array import array
 
 from . import addr, names, txt
+from . import rdnames as _rdn
 
 try:
     import mdnsfast as _f
@@ -28,7 +29,9 @@ FLAG_AA = 0x0400
 FLAG_TC = 0x0200
 MAX_PAYLOAD = 1460
 
-TYPE_NAMES = {1: "A", 12: "PTR", 16: "TXT", 28: "AAAA", 33: "SRV", 47: "NSEC", 255: "ANY"}
+TYPE_NAMES = {1: "A", 12: "PTR", 16: "TXT", 28: "AAAA", 33: "SRV", 47: "NSEC", 255: "ANY",
+              2: "NS", 5: "CNAME", 6: "SOA", 15: "MX", 17: "RP", 18: "AFSDB", 21: "RT", 26: "PX", 36: "KX",
+              39: "DNAME"}
 
 _MAX_STARTS = 64  # names remembered for compression per packet
 
@@ -81,9 +84,29 @@ def _nsec_bitmap(types, restricted=True):
     return bytes(out)
 
 
-def _nsec_types(buf, p, end, name):
-    # General RFC 4034 s4.1.2 windows: strictly increasing, 1-32 bytes each.
+def _nsec_types(bm, p):
+    # The types of a bitmap _nsec_canon has checked (RFC 4034 s4.1.2 windows).
     out = []
+    end = len(bm)
+    while p < end:
+        win = bm[p]
+        ln = bm[p + 1]
+        p += 2
+        for i in range(ln):
+            b = bm[p + i]
+            if b:
+                for j in range(8):
+                    if b & (0x80 >> j):
+                        out.append((win << 8) | (i << 3) | j)
+        p += ln
+    return tuple(out)
+
+
+def _nsec_canon(buf, p, end, name):
+    # The bitmap checked (RFC 4034 s4.1.2: windows strictly increasing, 1-32 bytes
+    # each) and made canonical (each window cut after its last non-zero byte, empty
+    # ones left out) without listing its types: up to 8 per byte.
+    out = bytearray()
     last = -1
     while p < end:
         if p + 2 > end:
@@ -98,14 +121,15 @@ def _nsec_types(buf, p, end, name):
         p += 2
         if p + ln > end:
             raise ValueError("%s: NSEC bitmap truncated" % _what(TYPE_NSEC, name))
-        for i in range(ln):
-            b = buf[p + i]
-            if b:
-                for j in range(8):
-                    if b & (0x80 >> j):
-                        out.append((win << 8) | (i << 3) | j)
+        z = p + ln
+        while z > p and not buf[z - 1]:
+            z -= 1
+        if z > p:
+            out.append(win)
+            out.append(z - p)
+            out.extend(buf[p:z])
         p += ln
-    return tuple(out)
+    return bytes(out)
 
 
 def _norm_data(t, data):
@@ -132,6 +156,10 @@ def _norm_data(t, data):
         return data
     if t == TYPE_TXT:
         return data
+    lay = _rdn.LAYOUT.get(t)
+    if lay is not None:
+        d = _rdn.check(lay, data, type_name(t))
+        return data if len(lay) == 1 else d
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ValueError("%s: data must be bytes (raw rdata)" % type_name(t))
     return bytes(data)
@@ -196,6 +224,8 @@ class Record:
                 rd = txt.encode(d)
             elif t == TYPE_NSEC:
                 rd = names.to_wire(d[0]) + _nsec_bitmap(d[1], False)
+            elif t in _rdn.LAYOUT:
+                rd = _rdn.encode(_rdn.LAYOUT[t], d)
             else:
                 rd = bytes(d)
             self._rd = rd
@@ -223,6 +253,24 @@ class Record:
             self.ttl,
             ", cache_flush=True" if self.cache_flush else "",
         )
+
+
+class _Nsec(Record):
+    # A decoded NSEC: its bitmap becomes a tuple of types only when data is read
+    # (rarely: s6.1 negative answers); rdata() is the canonical form already.
+    def __init__(self, name, nxt, nl, ttl, c, rd):
+        self.name = name
+        self.type = TYPE_NSEC
+        self.cls = c & 0x7FFF
+        self.cache_flush = bool(c & 0x8000)
+        self.ttl = ttl
+        self._rd = rd
+        self._nx = nxt
+        self._nl = nl
+
+    @property
+    def data(self):
+        return (self._nx, _nsec_types(self._rd, self._nl))
 
 
 class Message:
@@ -288,7 +336,7 @@ def _decode_record(buf, name, t, c, ttl, rs, re, cache):
         if ln != 16:
             raise ValueError("%s: rdata is %d bytes (expected 16)" % (_what(t, name), ln))
         data = addr.ntoa6(bytes(buf[rs:re]))
-    elif t == TYPE_PTR:
+    elif t == TYPE_PTR or t == 5 or t == 2 or t == 39:  # one name: PTR, CNAME, NS, DNAME
         rd, e = _f.read_name(buf, rs)
         if e != re:
             raise ValueError("%s: name does not fill rdata" % _what(t, name))
@@ -312,9 +360,9 @@ def _decode_record(buf, name, t, c, ttl, rs, re, cache):
         nw, e = _f.read_name(buf, rs)
         if e > re:
             raise ValueError("%s: next name runs past rdata" % _what(t, name))
-        types = _nsec_types(buf, e, re, name)
-        data = (_name(nw, cache), types)
-        rd = nw + _nsec_bitmap(types, False)  # canonical: equal content, equal rdata
+        return _Nsec(name, _name(nw, cache), len(nw), ttl, c, nw + _nsec_canon(buf, e, re, name))
+    elif t in _rdn.LAYOUT:
+        data, rd = _rdn.decode(buf, rs, re, _rdn.LAYOUT[t], _f.read_name, lambda w: _name(w, cache), _what(t, name))
     else:
         data = rd = bytes(buf[rs:re])
     return Record(name, t, data, ttl, bool(c & 0x8000), c & 0x7FFF, rd, True)

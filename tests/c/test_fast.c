@@ -150,7 +150,7 @@ static int extra(void) {
     /* every code has its own reason */
     static const char *const reasons[] = {
         "truncated", "label too long", "name too long", "bad label type", "bad pointer",
-        "pointer loop", "bad counts", "trailing data", "no room",
+        "too many pointer hops", "bad counts", "trailing data", "no room",
     };
     for (int i = 0; i < 9; i++) {
         n++;

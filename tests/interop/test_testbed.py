@@ -1,6 +1,7 @@
 """Smoke tests of the virtual LAN itself: real peers see each other, the guard holds,
 nothing is left behind. If these fail, every other interop test is meaningless."""
 import os
+import signal
 import subprocess
 import time
 
@@ -209,3 +210,40 @@ def test_avahi_browse_parsing_of_escaped_names_and_txt():
     assert tbmod.parse_avahi_browse_line("Failed to create client object") is None
     r = tbmod.parse_avahi_browse_line(r"-;veth0;IPv6;A\032B;_http._tcp;local")
     assert (r["event"], r["name"]) == ("removed", "A B")
+
+
+def test_testbed_needs_no_sysctl(netns_ready, tmp_path, monkeypatch):
+    # procps (sysctl) is not in a minimal Debian: the testbed writes /proc/sys itself.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        if not os.path.isdir(d):
+            continue
+        for n in os.listdir(d):
+            if n != "sysctl" and not (bindir / n).exists():
+                (bindir / n).symlink_to(os.path.join(d, n))
+    monkeypatch.setenv("PATH", str(bindir))
+    with Testbed(["a"]) as tb:
+        r = tb["a"].run(["cat", "/proc/sys/net/ipv6/conf/all/accept_dad",
+                         "/proc/sys/net/ipv6/conf/veth0/accept_dad"])
+        assert r.stdout.split() == ["0", "0"]
+        r = tb["a"].run(["ip", "netns", "exec", tb.bridge_ns, "cat", "/proc/sys/net/ipv6/conf/all/disable_ipv6"])
+        assert r.stdout.strip() == "1"
+
+
+def test_processes_stopped_with_sigint_get_its_default(testbed):
+    # run as a background job of a non-interactive shell, pytest starts with SIGINT ignored;
+    # the processes tests stop with SIGINT must not inherit that
+    tb = testbed(["a"])
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        p = tb["a"].popen(["sleep", "60"])
+        q = tb["a"].python_popen(["-c", "import sys, time; print('up', flush=True); time.sleep(60)"],
+                                 stdout=subprocess.PIPE)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert q.stdout.readline().strip() == "up"
+    for proc in (p, q):
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(10)
+    assert p.returncode == -signal.SIGINT and q.returncode != 0

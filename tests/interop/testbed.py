@@ -66,6 +66,18 @@ def _ip(*args, check=True):
     return r
 
 
+def _sysctl(ns, *keys, value=1):
+    """Write /proc/sys/KEY inside namespace ns (procps' sysctl is not in a minimal Debian)."""
+    script = " && ".join("echo %d > /proc/sys/%s" % (value, k) for k in keys)
+    _ip("netns", "exec", ns, "sh", "-c", script)
+
+
+def _default_sigint():
+    # A background job of a non-interactive shell starts with SIGINT ignored and every child
+    # inherits that: the processes tests stop with SIGINT must get the default disposition.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def check_environment():
     """Raise TestbedError with a clear message when namespaces cannot be made here."""
     if os.geteuid() != 0:
@@ -758,6 +770,7 @@ class Host:
     def _popen(self, argv, env=None, **kw):
         kw.setdefault("stdin", subprocess.DEVNULL)
         kw.setdefault("text", True)
+        kw.setdefault("preexec_fn", _default_sigint)
         p = subprocess.Popen(argv, env=env or self.env(), start_new_session=True, **kw)
         self.tb._procs.append(p)
         return p
@@ -929,15 +942,13 @@ class Testbed:
         b = self.bridge_ns
         self._add_ns(b)
         # no IPv6 on the bridge itself: it only forwards (no MLD/RS noise from br0)
-        _ip("netns", "exec", b, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
-            "net.ipv6.conf.default.disable_ipv6=1")
+        _sysctl(b, "net/ipv6/conf/all/disable_ipv6", "net/ipv6/conf/default/disable_ipv6")
         _ip("-n", b, "link", "set", "lo", "up")
         _ip("-n", b, "link", "add", "br0", "type", "bridge", "stp_state", "0", "mcast_snooping", "0")
         _ip("-n", b, "link", "set", "br0", "up")
         for h in self.hosts:
             self._add_ns(h.ns)
-            _ip("netns", "exec", h.ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
-                "net.ipv6.conf.default.accept_dad=0")
+            _sysctl(h.ns, "net/ipv6/conf/all/accept_dad", "net/ipv6/conf/default/accept_dad", value=0)
             port = "p%d" % h.index
             _ip("-n", h.ns, "link", "set", "lo", "up")
             _ip("-n", h.ns, "link", "add", "veth0", "type", "veth", "peer", "name", port, "netns", b)

@@ -191,6 +191,7 @@ def test_responder_rejoin_announces_again():
         clk.t += max(r.next_timeout_ms(), 0)
         r.process()
     net.sent[:] = []
+    clk.t += 5000  # a reconnect, a while later (s6: not within 1 s of the last announcement)
     r.rejoin()
     assert net.rejoined == 1
     assert any(m.is_response and m.answers for m, _ in net.sent)
@@ -334,7 +335,7 @@ def test_responder_and_browser_share_one_engine_and_driver():
 
 def test_cli_advertise_parses_services_and_refuses_bad_ones(capsys):
     import argparse
-    from mdns.host import cmd_advertise
+    from mdns.host import cli, cmd_advertise
 
     s = cmd_advertise.parse_service(["Kitchen Cam", "_http._tcp,_printer", "8080", "path=/x", "flag"])
     assert (s.instance, s.port, s.type_name) == ("Kitchen Cam", 8080, "_http._tcp.local")
@@ -349,5 +350,6 @@ def test_cli_advertise_parses_services_and_refuses_bad_ones(capsys):
     p = argparse.ArgumentParser()
     cmd_advertise.add_arguments(p)
     args = p.parse_args(["--host", "kitchen-cam", "--service", "Cam", "_http._tcp", "x"])
-    assert cmd_advertise.run(args) == 2  # before any socket is opened
-    assert "port 'x' is not a number" in capsys.readouterr().err
+    with pytest.raises(cli.UsageError) as e:  # exit status 2 (cli.main), before any socket is opened
+        cmd_advertise.run(args)
+    assert "port 'x' is not a number" in str(e.value)

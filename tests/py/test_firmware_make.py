@@ -137,3 +137,37 @@ def test_make_test_runs_the_board_checks_and_not_the_device():
     names = tiers[-1].split("=", 1)[1].split()
     assert "test-boards" in names
     assert "test-device" not in names and "test-unix" not in names and "firmware" not in names
+
+
+def fake_micropython(tmp_path, mpy_cross_rule):
+    mpy = tmp_path / "micropython"
+    (mpy / "ports" / "unix").mkdir(parents=True)
+    (mpy / "ports" / "unix" / "Makefile").write_text("all:\n\ttrue\n")
+    (mpy / "lib" / "micropython-lib").mkdir(parents=True)
+    (mpy / "lib" / "micropython-lib" / "README.md").write_text("")
+    (mpy / "mpy-cross").mkdir()
+    (mpy / "mpy-cross" / "Makefile").write_text("all:\n\t" + mpy_cross_rule + "\n")
+    return mpy
+
+
+def build_unix(tmp_path, mpy, out, **env):
+    e = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    e.update(MICROPY_DIR=str(mpy), **env)
+    return subprocess.run([os.path.join(TOP, "tools", "firmware", "build-unix.sh"), str(out)], env=e,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_unix_build_says_mpy_cross_failed_on_a_fresh_clone(tmp_path):
+    # a fresh clone has no build/: the log must still be written and the failure named
+    mpy = fake_micropython(tmp_path, "@echo mpy-cross-broke >&2; exit 1")
+    out = tmp_path / "fresh" / "build" / "unix-standard-64"
+    r = build_unix(tmp_path, mpy, out)
+    assert r.returncode == 2, r
+    assert "mpy-cross failed (log: %s/mpy-cross.log)" % out in r.stderr, r.stderr
+    assert "mpy-cross-broke" in r.stderr and "mpy-cross-broke" in (out / "mpy-cross.log").read_text()
+
+
+def test_unix_32_bit_names_gcc_multilib(tmp_path):
+    mpy = fake_micropython(tmp_path, "true")
+    r = build_unix(tmp_path, mpy, tmp_path / "out", UNIX_BITS="32", CC="false")
+    assert r.returncode == 2 and "gcc-multilib" in r.stderr, r

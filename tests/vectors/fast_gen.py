@@ -154,10 +154,10 @@ def names():
         prev = starts[-1]
     rn(o, "rn_chain_1", chain, starts[0], host, starts[0] + 2)
     rn(o, "rn_chain_16", chain, starts[15], host, starts[15] + 2)
-    rn(o, "rn_chain_17", chain, starts[16], error="pointer loop")
-    rn(o, "rn_loop_label", hdr + b"\x01a" + P(12), 12, error="pointer loop")
-    rn(o, "rn_loop_enter_at_pointer", hdr + b"\x01a" + P(12), 14, error="pointer loop")
-    rn(o, "rn_loop_two_labels", hdr + b"\x01a\x01b" + P(12), 14, error="pointer loop")
+    rn(o, "rn_chain_17", chain, starts[16], error="too many pointer hops")
+    rn(o, "rn_loop_label", hdr + b"\x01a" + P(12), 12, error="too many pointer hops")
+    rn(o, "rn_loop_enter_at_pointer", hdr + b"\x01a" + P(12), 14, error="too many pointer hops")
+    rn(o, "rn_loop_two_labels", hdr + b"\x01a\x01b" + P(12), 14, error="too many pointer hops")
     big = b"\x3f" + b"x" * 63
     rn(o, "rn_loop_long_labels_name_too_long_first", hdr + big + P(12), 12, error="name too long")
 
@@ -211,7 +211,7 @@ def names():
     ne(o, "ne_non_ascii_not_folded", hdr + W(b"\xc3\x89"), 12, W(b"\xc3\xa9"), 0)
     ne(o, "ne_non_ascii_same", hdr + W(b"Caf\xc3\xa9"), 12, W(b"cAF\xc3\xa9"), 1)
     ne(o, "ne_255", hdr + n255, 12, n255.upper(), 1)
-    ne(o, "ne_mismatch_then_loop", hdr + b"\x01z" + P(12), 12, N("a"), error="pointer loop")
+    ne(o, "ne_mismatch_then_loop", hdr + b"\x01z" + P(12), 12, N("a"), error="too many pointer hops")
     ne(o, "ne_mismatch_then_bad_label", hdr + b"\x01z\x40", 12, N("a"), error="bad label type")
     ne(o, "ne_match_then_truncated", hdr + b"\x04host", 12, host, error="truncated")
     ne(o, "ne_packet_bad_pointer", hdr + P(12), 12, host, error="bad pointer")
@@ -289,7 +289,7 @@ def walks():
     wk("wk_question_name_truncated", H(qd=1) + host[:5], 1, error="truncated")
     wk("wk_question_forward_pointer", H(qd=1) + P(20) + b"\0\1\0\1" + host, 1, error="bad pointer")
     wk("wk_record_bad_label", H(an=1) + b"\x40" + b"\0" * 10, 1, error="bad label type")
-    wk("wk_second_question_loop", H(qd=2) + Q(host) + Q(b"\x01a" + P(28)), 2, error="pointer loop")
+    wk("wk_second_question_loop", H(qd=2) + Q(host) + Q(b"\x01a" + P(28)), 2, error="too many pointer hops")
     wk("wk_record_name_too_long", H(an=1) + R(W("a" * 63, "b" * 63, "c" * 63, "d" * 62)), 1, error="name too long")
 
     o.comment("match: bit i for table name i that is a question name or a record owner name")

@@ -45,7 +45,9 @@ fi
 if [ "$BITS" = 32 ]; then
   case "${UNIX_FLAGS:-}" in
     *CROSS_COMPILE=*|*CFLAGS_EXTRA=*) FLAGS="$FLAGS MICROPY_PY_FFI=0" ;;
-    *) FLAGS="$FLAGS CFLAGS_EXTRA=-m32 LDFLAGS_EXTRA=-m32 MICROPY_PY_FFI=0" ;;
+    *) echo 'int main(void){return 0;}' | ${CC:-gcc} -m32 -x c - -o /dev/null 2>/dev/null ||
+         die "UNIX_BITS=32 needs a compiler that builds with -m32: install the Debian package gcc-multilib (apt-get install gcc-multilib), or set UNIX_FLAGS=CROSS_COMPILE=i686-linux-gnu-"
+       FLAGS="$FLAGS CFLAGS_EXTRA=-m32 LDFLAGS_EXTRA=-m32 MICROPY_PY_FFI=0" ;;
   esac
 elif ! pkg-config --exists libffi 2>/dev/null; then
   say "libffi (pkg-config) not found: building without ffi"
@@ -53,9 +55,10 @@ elif ! pkg-config --exists libffi 2>/dev/null; then
 fi
 FLAGS="$FLAGS ${UNIX_FLAGS:-}"
 
-say "mpy-cross"
-make -C "$MPY/mpy-cross" -j"$JOBS" PYTHON="$PYTHON" >"$OUT.mpy-cross.log" 2>&1 || { mkdir -p "$OUT"; tail -20 "$OUT.mpy-cross.log" >&2; die "mpy-cross failed (log: $OUT.mpy-cross.log)"; }
 mkdir -p "$OUT"
+say "mpy-cross"
+LOG=$OUT/mpy-cross.log
+make -C "$MPY/mpy-cross" -j"$JOBS" PYTHON="$PYTHON" >"$LOG" 2>&1 || { tail -20 "$LOG" >&2 || :; die "mpy-cross failed (log: $LOG)"; }
 say "build info"
 MDNSFAST_BUILDINFO_DIR="$OUT/gen"
 export MDNSFAST_BUILDINFO_DIR

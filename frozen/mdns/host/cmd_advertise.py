@@ -1,7 +1,10 @@
 """`python -m mdns advertise --host NAME [--service "Instance" _type._tcp PORT key=value ...]`:
 claim NAME.local (and services) on one interface until interrupted; print the names claimed."""
+import argparse
 import signal
 import sys
+
+from mdns.host.cli import UsageError, port as _port, seconds
 
 
 def add_arguments(p):
@@ -14,28 +17,35 @@ def add_arguments(p):
     fam = p.add_mutually_exclusive_group()
     fam.add_argument("-4", "--ipv4-only", action="store_true")
     fam.add_argument("-6", "--ipv6-only", action="store_true")
-    p.add_argument("--timeout", type=float, default=None, metavar="S",
+    p.add_argument("--timeout", type=seconds, default=None, metavar="S",
                    help="stop (with goodbyes) after S seconds instead of running until interrupted")
 
 
 def parse_service(args):
+    """Service from `"Instance" TYPE PORT [key=value | key ...]`; UsageError names the bad field."""
+    from mdns import txt
     from mdns.service import Service
 
     if len(args) < 3:
-        raise ValueError('--service: expected "Instance" TYPE PORT [key=value ...], got %r' % (args,))
+        raise UsageError('--service: expected "Instance" TYPE PORT [key=value ...], got %r' % (args,))
     inst, type_, port = args[0], args[1], args[2]
     try:
-        port = int(port)
-    except ValueError:
-        raise ValueError("--service %r: port %r is not a number" % (inst, port))
-    txt = []
+        port = _port(port)
+    except argparse.ArgumentTypeError as e:
+        raise UsageError("--service %r: %s" % (inst, e))
+    pairs = []
     for kv in args[3:]:
-        if "=" in kv:
-            k, v = kv.split("=", 1)
-            txt.append((k, v.encode()))
-        else:
-            txt.append((kv, None))
-    return Service(inst, type_, port, txt=txt or None)
+        k, eq, v = kv.partition("=")
+        try:
+            pairs.append((k, v.encode() if eq else None))
+        except UnicodeError:  # argv bytes that are not UTF-8 arrive as surrogates
+            raise UsageError("--service %r: txt key %r: the value is not UTF-8; give key=TEXT "
+                             "(UTF-8) or a key alone" % (inst, k))
+    try:
+        txt.encode(pairs)  # names the bad key (RFC 6763 s6)
+        return Service(inst, type_, port, txt=pairs or None)
+    except ValueError as e:
+        raise UsageError("--service %r: %s" % (inst, e))
 
 
 def _say(*parts):
@@ -46,11 +56,7 @@ def _say(*parts):
 def run(args):
     from mdns.responder import Responder
 
-    try:
-        services = [parse_service(s) for s in args.service]
-    except ValueError as e:
-        print("error: %s" % e, file=sys.stderr)
-        return 2
+    services = [parse_service(s) for s in args.service]
 
     def on_event(ev):
         if ev.kind == "claimed":
@@ -67,14 +73,13 @@ def run(args):
         r = Responder(args.host, addrs=args.interface, services=services,
                       ipv4=not args.ipv6_only, ipv6=not args.ipv4_only, interface=args.ifname,
                       on_event=on_event, on_error=on_error)
-        r.sockets()  # opens them now, so errors show before the loop
-    except (ValueError, OSError) as e:
-        print("error: %s" % e, file=sys.stderr)
-        return 1
+        r.sockets()  # opens them now, so errors show before the loop (OSError: exit 1)
+    except ValueError as e:
+        raise UsageError(e)
     _say("addresses", *r.addrs)
 
     def stop(signum, frame):
-        raise KeyboardInterrupt
+        raise SystemExit(0)  # SIGTERM: goodbyes, then exit 0
 
     signal.signal(signal.SIGTERM, stop)
     try:
@@ -83,8 +88,6 @@ def run(args):
         else:
             while True:
                 r.poll(-1)
-    except KeyboardInterrupt:
-        pass
     finally:
         r.close()
         _say("goodbye")

@@ -10,11 +10,13 @@ type and print one line per event, like `avahi-browse -rp`:
 import json
 import sys
 
+from mdns.host.cli import UsageError, seconds
+
 MARK = {"up": "+", "changed": "~", "down": "-", "unresolved": "!"}
 
 
 def add_common(p, timeout_default):
-    p.add_argument("--timeout", type=float, default=timeout_default, metavar="S",
+    p.add_argument("--timeout", type=seconds, default=timeout_default, metavar="S",
                    help="stop after S seconds" + ("" if timeout_default is None else " (default %g)" % timeout_default))
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--interface", action="append", metavar="ADDR",
@@ -28,7 +30,7 @@ def add_common(p, timeout_default):
 def add_arguments(p):
     p.add_argument("type", help="service type, e.g. _http._tcp (a subtype: _http._tcp,_printer)")
     add_common(p, None)
-    p.add_argument("--resolve-timeout", type=float, default=5.0, metavar="S",
+    p.add_argument("--resolve-timeout", type=seconds, default=5.0, metavar="S",
                    help="report an instance as unresolved after S seconds (default 5)")
 
 
@@ -84,6 +86,25 @@ def say(args, ev):
     sys.stdout.flush()
 
 
+def check_type(t):
+    from mdns import servicetype
+
+    servicetype.parse(t)
+
+
+def open_checked(args, check, *items):
+    """Validate every item (UsageError: exit 2), then open the driver (OSError: exit 1)."""
+    for x in items:
+        try:
+            check(x)
+        except ValueError as e:
+            raise UsageError("%s: %s" % (x, e))
+    try:
+        return open_driver(args)
+    except ValueError as e:  # a bad --interface address
+        raise UsageError(e)
+
+
 def run_for(driver, seconds, stop=lambda: False):
     """Run the loop for `seconds` (None: until interrupted)."""
     if seconds is not None:
@@ -96,18 +117,7 @@ def run_for(driver, seconds, stop=lambda: False):
 def run(args):
     from mdns.browser import Browser
 
-    try:
-        from mdns import servicetype
-
-        servicetype.parse(args.type)
-    except ValueError as e:
-        print("error: %s" % e, file=sys.stderr)
-        return 2
-    try:
-        d = open_driver(args)
-    except (ValueError, OSError) as e:
-        print("error: %s" % e, file=sys.stderr)
-        return 1
+    d = open_checked(args, check_type, args.type)
     b = Browser(args.type, on_event=lambda ev: say(args, ev), driver=d,
                 resolve_timeout_ms=int(args.resolve_timeout * 1000))
     try:

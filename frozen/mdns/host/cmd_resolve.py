@@ -33,14 +33,18 @@ def _is_service(s):
     return len(labels) >= 4 and labels[-2].lower() in ("_tcp", "_udp")
 
 
+def _check(name):
+    # an address, or a name whose labels are valid (RFC 1035 s3.1: <= 63 bytes, not empty)
+    if not _is_ip(name):
+        from mdns import names
+
+        names.to_wire(name)
+
+
 def run(args):
     from mdns import resolve
 
-    try:
-        d = cmd_browse.open_driver(args)
-    except (ValueError, OSError) as e:
-        print("error: %s" % e, file=sys.stderr)
-        return 1
+    d = cmd_browse.open_checked(args, _check, *args.names)
     ms = int(args.timeout * 1000)
     failed = 0
     try:

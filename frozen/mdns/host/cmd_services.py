@@ -13,11 +13,7 @@ def add_arguments(p):
 def run(args):
     from mdns import resolve
 
-    try:
-        d = cmd_browse.open_driver(args)
-    except (ValueError, OSError) as e:
-        print("error: %s" % e, file=sys.stderr)
-        return 1
+    d = cmd_browse.open_checked(args, None)
     try:
         types = resolve.service_types(int(args.timeout * 1000), d)
     finally:

@@ -4,7 +4,7 @@
 import binascii
 import json
 
-from mdns import addr, names, servicetype, txt, wire
+from mdns import addr, names, rdnames, servicetype, txt, wire
 
 try:
     VECTORS_DIR  # set by the MicroPython harness (tests/mpy/mpytest.py)
@@ -39,6 +39,8 @@ def data_to_plain(t, r):
         return [d[0], list(d[1])]
     if t in (wire.TYPE_A, wire.TYPE_AAAA, wire.TYPE_PTR):
         return d
+    if t in rdnames.LAYOUT:  # other types holding names: a name or a list of fields
+        return d if isinstance(d, str) else list(d)
     return h(d)
 
 
@@ -66,6 +68,8 @@ def plain_to_record(p):
         d = [(k, None if v is None else uh(v)) for k, v in d]
     elif t == wire.TYPE_NSEC:
         d = (d[0], tuple(d[1]))
+    elif t in rdnames.LAYOUT:
+        d = d if isinstance(d, str) else tuple(d)
     elif t not in (wire.TYPE_A, wire.TYPE_AAAA, wire.TYPE_PTR):
         d = uh(d)
     return wire.Record(name, t, d, ttl, bool(flush), cls)
@@ -325,3 +329,27 @@ def test_concerns_allocates_nothing():
     print("concerns heap bytes: %d for two calls" % (a1 - a0))
     assert hit and hit2
     assert a1 - a0 == 0, a1 - a0
+
+
+def test_names_in_rdata():
+    # CNAME, MX and SOA rdata names decompressed (RFC 6762 s18.14); an unknown type stays raw
+    import struct
+
+    host = b"\x04host\x05local\x00"
+
+    def rr(t, rd):
+        return b"\xc0\x0c" + struct.pack(">HHIH", t, 1, 120, len(rd)) + rd
+
+    an = [rr(5, b"\x03www\xc0\x0c"), rr(15, b"\x00\x0a\x02mx\xc0\x0c"),
+          rr(6, b"\xc0\x0c\x01h\xc0\x0c" + struct.pack(">IIIII", 7, 1, 2, 3, 4)), rr(99, b"\xc0\x0c")]
+    pkt = struct.pack(">HHHHHH", 0, 0x8400, 1, len(an), 0, 0) + host + b"\x00\x01\x00\x01" + b"".join(an)
+    m = wire.decode(pkt)
+    assert [r.data for r in m.answers] == ["www.host.local", (10, "mx.host.local"),
+                                           ("host.local", "h.host.local", 7, 1, 2, 3, 4), b"\xc0\x0c"]
+    assert m.answers[0].rdata() == b"\x03www" + host
+    bad = struct.pack(">HHHHHH", 0, 0x8400, 1, 1, 0, 0) + host + b"\x00\x01\x00\x01" + rr(5, b"\x03www\xc0\x40")
+    try:
+        wire.decode(bad)
+        assert False, "decoded"
+    except ValueError:
+        pass
