@@ -161,13 +161,30 @@ fi
 # what Espressif's fork sets for them: ESP-IDF gives every task its own struct _reent through
 # __getreent() (__DYNAMIC_REENT__), the small reent, 128-byte stdio buffers. A tree patched
 # after newlib was built with it rebuilds newlib and libstdc++.
-CFG=$NL_S/newlib/libc/include/sys/config.h
-if ! grep -q "mdnsfast: Espressif targets" "$CFG"; then
-  sed -i 's|^#include <sys/features.h>.*|&\n\n/* mdnsfast: Espressif targets (as Espressif'"'"'s newlib fork sets them) */\n#define __BUFSIZ__ 128\n#define __DYNAMIC_REENT__\n#define _REENT_SMALL|' "$CFG"
-  grep -q "mdnsfast: Espressif targets" "$CFG" || die "could not patch $CFG"
-  say "newlib: sys/config.h given Espressif's __DYNAMIC_REENT__, _REENT_SMALL, __BUFSIZ__ 128"
+# The fork's sys/features.h also says what ESP-IDF's pthread and timer code provides (POSIX
+# threads, timers, monotonic clock: time.h then declares timer_create and pulls in signal.h),
+# and its sys/sched.h declares sched_yield.
+esp_block() {  # FILE SED-ADDRESS TEXT: insert TEXT (\n-separated) after the line at ADDRESS, once
+  local f=$NL_S/newlib/libc/include/$1
+  grep -q "mdnsfast: Espressif targets" "$f" && return 0
+  sed -i "$2"'a\
+/* mdnsfast: Espressif targets (as Espressif'"'"'s newlib fork has it) */\
+'"$3" "$f"
+  grep -q "mdnsfast: Espressif targets" "$f" || die "could not patch $f"
+  say "newlib: $1 given the Espressif block of the fork"
   rm -f "$STAMPS/headers" "$STAMPS/newlib" "$STAMPS/libstdcxx"
-fi
+}
+esp_block sys/config.h '/^#include <sys\/features.h>/' '#define __BUFSIZ__ 128\
+#define __DYNAMIC_REENT__\
+#define _REENT_SMALL'
+esp_block sys/features.h '/^#endif \/\* __CYGWIN__ \*\//' '#define _POSIX_THREADS 1\
+#define _POSIX_TIMEOUTS 1\
+#define _POSIX_TIMERS 1\
+#define _POSIX_MONOTONIC_CLOCK 200112L\
+#define _POSIX_CLOCK_SELECTION 200112L\
+#define _UNIX98_THREAD_MUTEX_ATTRIBUTES 1'
+esp_block sys/sched.h '/^};/' 'int sched_yield(void);'
+
 
 HOSTFLAGS="-O2 -g0"
 COMMON=(--target="$TARGET" --prefix="$PREFIX" --disable-nls --disable-werror)
