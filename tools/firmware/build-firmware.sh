@@ -144,6 +144,10 @@ if [ -n "${IDF_PYTHON_ENV_PATH:-}" ]; then
   fi
   # Only what `main` requires: idf-tree.sh fills only the submodules the firmware uses.
   MDNSFAST_IDF_COMPONENTS=${MDNSFAST_IDF_COMPONENTS:-main}; export MDNSFAST_IDF_COMPONENTS
+  if [ ! -e "$IDF/components/lwip/lwip/src/include/lwip/acd.h" ]; then
+    MDNSFAST_LWIP_NO_ACD=1; export MDNSFAST_LWIP_NO_ACD
+    say "lwIP without lwip/acd.h: ports/esp32/sdkconfig.lwip_noacd applies (no DHCP address check)"
+  fi
   if grep -q "used=Mbed-TLS/mbedtls@" "$IDF/SUBSTITUTIONS" 2>/dev/null; then
     MDNSFAST_MBEDTLS_UPSTREAM=1; export MDNSFAST_MBEDTLS_UPSTREAM
     say "upstream Mbed-TLS in place of Espressif's fork: ports/esp32/sdkconfig.mbedtls_upstream applies"
