@@ -193,6 +193,18 @@ comp() {  # NAME REPO REF SUBDIR
   say "component $name <- $repo $ref ($(git -C "$g" rev-parse --short "$c"))"
   echo "mdnsfast-components/$name $repo $ref@$(git -C "$g" rev-parse "$c")" >>"$OUT/SUBSTITUTIONS"
 }
+# espressif/mdns: header only. MicroPython v1.28.0 includes mdns.h whatever its mDNS settings
+# (its calls stay behind MICROPY_HW_ENABLE_MDNS_*, which our boards turn off): the header goes
+# on the include path (build-firmware.sh), the component is neither built nor linked.
+if [ ! -e "$OUT/mdnsfast-headers/mdns/.filled" ]; then
+  g=$(mirror espressif/esp-protocols); [ -n "$g" ] || die "no git directory for espressif/esp-protocols under $MIRRORS (mdns.h)"
+  rm -rf "$OUT/mdnsfast-headers/mdns" && mkdir -p "$OUT/mdnsfast-headers/mdns"
+  git -C "$g" archive "${MDNS_REF:-mdns-v1.1.0}" components/mdns/include | tar -x -C "$OUT/mdnsfast-headers/mdns" --strip-components=3
+  touch "$OUT/mdnsfast-headers/mdns/.filled"
+  say "header mdns.h <- espressif/esp-protocols ${MDNS_REF:-mdns-v1.1.0} (header only: the component is not built)"
+  echo "mdnsfast-headers/mdns espressif/esp-protocols ${MDNS_REF:-mdns-v1.1.0} components/mdns/include only" >>"$OUT/SUBSTITUTIONS"
+fi
+
 comp espressif__tinyusb espressif/tinyusb "${TINYUSB_REF:-tag:v0.18.*}" ""
 comp espressif__lan867x espressif/esp-eth-drivers "${LAN867X_REF:-master}" lan867x
 

@@ -249,6 +249,13 @@ fi
 # sys-include served GCC's own build only (above): gone, so no header there can shadow newlib's.
 [ -d "$PREFIX/$TARGET/sys-include" ] && step gcc && rm -rf "$PREFIX/$TARGET/sys-include"
 
+# The machine's own headers (Xtensa: xtensa/config/core-isa.h, overlaid with the chip's) are
+# installed only at newlib's end, but its libm includes them while it builds.
+case "$TARGET" in xtensa-*) MACH=xtensa ;; riscv32-*) MACH=riscv ;; esac
+if [ -d "$NL_S/newlib/libc/machine/$MACH/include" ] && ! step newlib; then
+  cp -r "$NL_S/newlib/libc/machine/$MACH/include/." "$PREFIX/$TARGET/include/"
+fi
+
 # ---- newlib, configured as Espressif's crosstool-NG configs do (ESP-IDF provides syscalls,
 # heap and locks: newlib must leave them out and take retargetable locks) ----
 if ! step newlib; then
@@ -284,6 +291,19 @@ fix_headers
 if ! step libstdcxx; then
   run libstdcxx bash -c "cd '$WORK/gcc' && make -j$JOBS all-target-libstdc++-v3 && make install-target-libstdc++-v3"
   done_step libstdcxx
+fi
+
+# Upstream GCC links Xtensa programs against the Xtensa simulator's board support
+# (LIB_SPEC "-lc -lsim -lc -lhandlers-sim -lhal"); ESP-IDF links its own, as Espressif's GCC
+# expects: a specs file next to the compiler (read at every run) makes it plain -lc.
+if [ -n "$CHIP" ]; then
+  SPECS=$PREFIX/lib/gcc/$TARGET/$(cat "$GCC_S/gcc/BASE-VER")/specs
+  if [ ! -e "$SPECS" ]; then
+    "$TARGET-gcc" -dumpspecs | awk 'p {print "-lc"; p=0; next} /^\*lib:$/ {p=1} {print}' >"$SPECS.tmp"
+    grep -A1 '^\*lib:$' "$SPECS.tmp" | grep -qx -- '-lc' || die "could not write the library spec into $SPECS"
+    mv "$SPECS.tmp" "$SPECS"
+    say "gcc: specs file sets the library spec to -lc (no simulator BSP)"
+  fi
 fi
 
 # ---- a check that C and C++ compile and link against newlib ----
