@@ -16,7 +16,8 @@
 #   fills only the submodules the firmware uses, and ESP-IDF otherwise builds every
 #   component it finds (cJSON, spiffs, unity, ... would miss their sources); and, where the
 #   tree has upstream Mbed-TLS instead of Espressif's fork (MDNSFAST_MBEDTLS_UPSTREAM),
-#   sdkconfig.mbedtls_upstream.
+#   sdkconfig.mbedtls_upstream; where its lwIP predates lwip/acd.h (MDNSFAST_LWIP_NO_ACD),
+#   sdkconfig.lwip_noacd.
 
 set(MDNSFAST_PARTITIONS_FRAGMENT ${CMAKE_BINARY_DIR}/sdkconfig.mdnsfast_partitions)
 file(WRITE ${MDNSFAST_PARTITIONS_FRAGMENT}
@@ -39,6 +40,9 @@ if(DEFINED ENV{MDNSFAST_EXTRA_COMPONENT_DIRS})
 endif()
 if(DEFINED ENV{MDNSFAST_MBEDTLS_UPSTREAM})
     list(APPEND SDKCONFIG_DEFAULTS ${CMAKE_CURRENT_LIST_DIR}/sdkconfig.mbedtls_upstream)
+endif()
+if(DEFINED ENV{MDNSFAST_LWIP_NO_ACD})
+    list(APPEND SDKCONFIG_DEFAULTS ${CMAKE_CURRENT_LIST_DIR}/sdkconfig.lwip_noacd)
 endif()
 if(DEFINED ENV{MDNSFAST_IDF_COMPONENTS})
     set(COMPONENTS $ENV{MDNSFAST_IDF_COMPONENTS})

@@ -81,6 +81,28 @@ CEOF
   echo "components/heap/tlsf patched: tlsf_find_containing_block added" >>"$OUT/SUBSTITUTIONS"
 fi
 
+# lwIP: the esp-lwip substitute predates the DHCP timeout hooks v5.5.1's lwipopts.h defines
+# (DHCP_SET_TIMEOUT_FROM_OFFERED_*, DHCP_REQUEST_BACKOFF_SEQUENCE) and still calls the older
+# names: give the older names in terms of the newer ones, so the IDF's values are the ones used.
+if ! grep -q DHCP_SET_TIMEOUT_FROM_OFFERED "$OUT/components/lwip/lwip/src/core/ipv4/dhcp.c" \
+   && ! grep -q "mdnsfast: older lwIP" "$OUT/components/lwip/port/include/lwipopts.h"; then
+  cat >>"$OUT/components/lwip/port/include/lwipopts.h" <<'CEOF'
+
+/* mdnsfast: older lwIP (tools/esp/idf-tree.sh): the DHCP timeout names it calls */
+#if defined(DHCP_SET_TIMEOUT_FROM_OFFERED_T0_LEASE) && !defined(DHCP_CALC_TIMEOUT_FROM_OFFERED_T0_LEASE)
+#define DHCP_CALC_TIMEOUT_FROM_OFFERED_T0_LEASE(dhcp) \
+    __extension__({ DHCP_TIMEOUT_SIZE_T t_; DHCP_SET_TIMEOUT_FROM_OFFERED_T0_LEASE(t_, dhcp); t_; })
+#define DHCP_CALC_TIMEOUT_FROM_OFFERED_T1_RENEW(dhcp) \
+    __extension__({ DHCP_TIMEOUT_SIZE_T t_; DHCP_SET_TIMEOUT_FROM_OFFERED_T1_RENEW(t_, dhcp); t_; })
+#define DHCP_CALC_TIMEOUT_FROM_OFFERED_T2_REBIND(dhcp) \
+    __extension__({ DHCP_TIMEOUT_SIZE_T t_; DHCP_SET_TIMEOUT_FROM_OFFERED_T2_REBIND(t_, dhcp); t_; })
+#define DHCP_REQUEST_TIMEOUT_SEQUENCE(tries) DHCP_REQUEST_BACKOFF_SEQUENCE(0, tries)
+#endif
+CEOF
+  say "PATCHED components/lwip/port/include/lwipopts.h: the older lwIP's DHCP timeout names given"
+  echo "components/lwip/port/include/lwipopts.h patched: older lwIP DHCP timeout names mapped to v5.5.1's hooks" >>"$OUT/SUBSTITUTIONS"
+fi
+
 # NimBLE: the snapshot's newest IDF branch may lack sources that this IDF's bt/CMakeLists.txt
 # lists (v5.5.1 pins a 2025 commit; the snapshot ends in 2024): those lines are dropped from
 # the laid-out tree, and each drop is recorded.
@@ -171,6 +193,18 @@ comp() {  # NAME REPO REF SUBDIR
   say "component $name <- $repo $ref ($(git -C "$g" rev-parse --short "$c"))"
   echo "mdnsfast-components/$name $repo $ref@$(git -C "$g" rev-parse "$c")" >>"$OUT/SUBSTITUTIONS"
 }
+# espressif/mdns: header only. MicroPython v1.28.0 includes mdns.h whatever its mDNS settings
+# (its calls stay behind MICROPY_HW_ENABLE_MDNS_*, which our boards turn off): the header goes
+# on the include path (build-firmware.sh), the component is neither built nor linked.
+if [ ! -e "$OUT/mdnsfast-headers/mdns/.filled" ]; then
+  g=$(mirror espressif/esp-protocols); [ -n "$g" ] || die "no git directory for espressif/esp-protocols under $MIRRORS (mdns.h)"
+  rm -rf "$OUT/mdnsfast-headers/mdns" && mkdir -p "$OUT/mdnsfast-headers/mdns"
+  git -C "$g" archive "${MDNS_REF:-mdns-v1.1.0}" components/mdns/include | tar -x -C "$OUT/mdnsfast-headers/mdns" --strip-components=3
+  touch "$OUT/mdnsfast-headers/mdns/.filled"
+  say "header mdns.h <- espressif/esp-protocols ${MDNS_REF:-mdns-v1.1.0} (header only: the component is not built)"
+  echo "mdnsfast-headers/mdns espressif/esp-protocols ${MDNS_REF:-mdns-v1.1.0} components/mdns/include only" >>"$OUT/SUBSTITUTIONS"
+fi
+
 comp espressif__tinyusb espressif/tinyusb "${TINYUSB_REF:-tag:v0.18.*}" ""
 comp espressif__lan867x espressif/esp-eth-drivers "${LAN867X_REF:-master}" lan867x
 

@@ -161,13 +161,30 @@ fi
 # what Espressif's fork sets for them: ESP-IDF gives every task its own struct _reent through
 # __getreent() (__DYNAMIC_REENT__), the small reent, 128-byte stdio buffers. A tree patched
 # after newlib was built with it rebuilds newlib and libstdc++.
-CFG=$NL_S/newlib/libc/include/sys/config.h
-if ! grep -q "mdnsfast: Espressif targets" "$CFG"; then
-  sed -i 's|^#include <sys/features.h>.*|&\n\n/* mdnsfast: Espressif targets (as Espressif'"'"'s newlib fork sets them) */\n#define __BUFSIZ__ 128\n#define __DYNAMIC_REENT__\n#define _REENT_SMALL|' "$CFG"
-  grep -q "mdnsfast: Espressif targets" "$CFG" || die "could not patch $CFG"
-  say "newlib: sys/config.h given Espressif's __DYNAMIC_REENT__, _REENT_SMALL, __BUFSIZ__ 128"
+# The fork's sys/features.h also says what ESP-IDF's pthread and timer code provides (POSIX
+# threads, timers, monotonic clock: time.h then declares timer_create and pulls in signal.h),
+# and its sys/sched.h declares sched_yield.
+esp_block() {  # FILE SED-ADDRESS TEXT: insert TEXT (\n-separated) after the line at ADDRESS, once
+  local f=$NL_S/newlib/libc/include/$1
+  grep -q "mdnsfast: Espressif targets" "$f" && return 0
+  sed -i "$2"'a\
+/* mdnsfast: Espressif targets (as Espressif'"'"'s newlib fork has it) */\
+'"$3" "$f"
+  grep -q "mdnsfast: Espressif targets" "$f" || die "could not patch $f"
+  say "newlib: $1 given the Espressif block of the fork"
   rm -f "$STAMPS/headers" "$STAMPS/newlib" "$STAMPS/libstdcxx"
-fi
+}
+esp_block sys/config.h '/^#include <sys\/features.h>/' '#define __BUFSIZ__ 128\
+#define __DYNAMIC_REENT__\
+#define _REENT_SMALL'
+esp_block sys/features.h '/^#endif \/\* __CYGWIN__ \*\//' '#define _POSIX_THREADS 1\
+#define _POSIX_TIMEOUTS 1\
+#define _POSIX_TIMERS 1\
+#define _POSIX_MONOTONIC_CLOCK 200112L\
+#define _POSIX_CLOCK_SELECTION 200112L\
+#define _UNIX98_THREAD_MUTEX_ATTRIBUTES 1'
+esp_block sys/sched.h '/^};/' 'int sched_yield(void);'
+
 
 HOSTFLAGS="-O2 -g0"
 COMMON=(--target="$TARGET" --prefix="$PREFIX" --disable-nls --disable-werror)
@@ -232,6 +249,13 @@ fi
 # sys-include served GCC's own build only (above): gone, so no header there can shadow newlib's.
 [ -d "$PREFIX/$TARGET/sys-include" ] && step gcc && rm -rf "$PREFIX/$TARGET/sys-include"
 
+# The machine's own headers (Xtensa: xtensa/config/core-isa.h, overlaid with the chip's) are
+# installed only at newlib's end, but its libm includes them while it builds.
+case "$TARGET" in xtensa-*) MACH=xtensa ;; riscv32-*) MACH=riscv ;; esac
+if [ -d "$NL_S/newlib/libc/machine/$MACH/include" ] && ! step newlib; then
+  cp -r "$NL_S/newlib/libc/machine/$MACH/include/." "$PREFIX/$TARGET/include/"
+fi
+
 # ---- newlib, configured as Espressif's crosstool-NG configs do (ESP-IDF provides syscalls,
 # heap and locks: newlib must leave them out and take retargetable locks) ----
 if ! step newlib; then
@@ -267,6 +291,19 @@ fix_headers
 if ! step libstdcxx; then
   run libstdcxx bash -c "cd '$WORK/gcc' && make -j$JOBS all-target-libstdc++-v3 && make install-target-libstdc++-v3"
   done_step libstdcxx
+fi
+
+# Upstream GCC links Xtensa programs against the Xtensa simulator's board support
+# (LIB_SPEC "-lc -lsim -lc -lhandlers-sim -lhal"); ESP-IDF links its own, as Espressif's GCC
+# expects: a specs file next to the compiler (read at every run) makes it plain -lc.
+if [ -n "$CHIP" ]; then
+  SPECS=$PREFIX/lib/gcc/$TARGET/$(cat "$GCC_S/gcc/BASE-VER")/specs
+  if [ ! -e "$SPECS" ]; then
+    "$TARGET-gcc" -dumpspecs | awk 'p {print "-lc"; p=0; next} /^\*lib:$/ {p=1} {print}' >"$SPECS.tmp"
+    grep -A1 '^\*lib:$' "$SPECS.tmp" | grep -qx -- '-lc' || die "could not write the library spec into $SPECS"
+    mv "$SPECS.tmp" "$SPECS"
+    say "gcc: specs file sets the library spec to -lc (no simulator BSP)"
+  fi
 fi
 
 # ---- a check that C and C++ compile and link against newlib ----

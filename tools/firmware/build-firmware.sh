@@ -142,8 +142,19 @@ if [ -n "${IDF_PYTHON_ENV_PATH:-}" ]; then
     IDF_COMPONENT_MANAGER=0 MDNSFAST_EXTRA_COMPONENT_DIRS=$IDF/mdnsfast-components
     export IDF_COMPONENT_MANAGER MDNSFAST_EXTRA_COMPONENT_DIRS
   fi
+  if [ -e "$IDF/mdnsfast-headers/mdns/mdns.h" ]; then
+    # MicroPython includes mdns.h even with its mDNS off; only the header is given
+    EXTRA_CFLAGS="${EXTRA_CFLAGS:+$EXTRA_CFLAGS }-I$IDF/mdnsfast-headers/mdns"; export EXTRA_CFLAGS
+  fi
   # Only what `main` requires: idf-tree.sh fills only the submodules the firmware uses.
   MDNSFAST_IDF_COMPONENTS=${MDNSFAST_IDF_COMPONENTS:-main}; export MDNSFAST_IDF_COMPONENTS
+  if [ ! -e "$IDF/components/lwip/lwip/src/include/lwip/acd.h" ]; then
+    MDNSFAST_LWIP_NO_ACD=1; export MDNSFAST_LWIP_NO_ACD
+    say "lwIP without lwip/acd.h: ports/esp32/sdkconfig.lwip_noacd applies (no DHCP address check)"
+    # its PPP output callback takes u8_t * where v5.5.1's esp_netif passes one taking const
+    # void * (same ABI): GCC 14 calls that an error, the older lwIP needs it a warning
+    EXTRA_CFLAGS="${EXTRA_CFLAGS:+$EXTRA_CFLAGS }-Wno-error=incompatible-pointer-types"; export EXTRA_CFLAGS
+  fi
   if grep -q "used=Mbed-TLS/mbedtls@" "$IDF/SUBSTITUTIONS" 2>/dev/null; then
     MDNSFAST_MBEDTLS_UPSTREAM=1; export MDNSFAST_MBEDTLS_UPSTREAM
     say "upstream Mbed-TLS in place of Espressif's fork: ports/esp32/sdkconfig.mbedtls_upstream applies"
