@@ -16,7 +16,8 @@ QUICK_MAX = 8  # (name, type) entries kept; past this the table starts again
 class Quick:
     """Mixin of ResponderPart: quick(data, src, now) for Engine.handle."""
 
-    _qk = None  # [[wire name, type, records, keys, packet or None, snapshot], ...]
+    _qk = None  # [[wire name, type, records, keys, packet or None, snapshot,
+    #               additionals, their keys], ...]
 
     def quick(self, data, src, now):
         # Engine.wants has walked the whole datagram, so a question name at 12 ending
@@ -57,23 +58,26 @@ class Quick:
         if data[n - 2] != 0 or data[n - 1] != 1:
             return False  # QU (s5.4) or another class: the full path
         lm = self._last_mc
-        for k in e[3]:
-            last = lm.get(k)
-            if last is not None and now - last < RATE_LIMIT:
-                return False  # s6: the full path defers it
+        for ks in (e[3], e[7]):
+            for k in ks:
+                last = lm.get(k)
+                if last is not None and now - last < RATE_LIMIT:
+                    # s6: the full path defers such an answer and leaves such an
+                    # additional out; the packet kept here has them all
+                    return False
         self.eng.send(e[4], None)
-        # _sent_mc with the keys at hand: s6 rate limit noted, nothing owed any more
-        for k in e[3]:
-            lm[k] = now
-        if self._defend:
-            for k in e[3]:
-                self._defend.discard(k)
-        if self._askers:
-            for k in e[3]:
-                if k in self._askers:
+        # _sent_mc with the keys at hand, answers and additionals alike (s6: an
+        # additional multicast counts): rate limit noted, nothing owed any more
+        for ks in (e[3], e[7]):
+            for k in ks:
+                lm[k] = now
+                if self._defend:
+                    self._defend.discard(k)
+                if self._askers and k in self._askers:
                     del self._askers[k]
         if self._pending:
             self._drop_pending(e[2])
+            self._drop_pending(e[6])
         return True
 
     def _quick_entry(self, data, n):
@@ -93,10 +97,13 @@ class Quick:
                     break  # shared: s6 delay, the full path
             else:
                 keep = []
-                self._send_response(recs, self._additionals(recs), None, keep=keep)
+                adds = list(self._additionals(recs))  # the scratch list is reused
+                self._send_response(recs, adds, None, keep=keep)
                 if len(keep) == 1:
                     pkt = keep[0]
-        e = [w, t, recs, [_key(r) for r in recs], pkt, self._snap()]
+        if pkt is None:
+            adds = []
+        e = [w, t, recs, [_key(r) for r in recs], pkt, self._snap(), adds, [_key(r) for r in adds]]
         qk = self._qk
         if qk is None or len(qk) >= QUICK_MAX:
             qk = self._qk = []
