@@ -18,14 +18,7 @@
 set -euo pipefail
 : "${IDF_GIT:?set IDF_GIT to an ESP-IDF git directory}" "${MIRRORS:?set MIRRORS to a folder of git directories}" "${OUT:?set OUT}"
 IDF_REF=${IDF_REF:-v5.5.1}
-T0=$(date +%s)
-say() { printf '[idf-tree +%ds] %s\n' $(( $(date +%s) - T0 )) "$*"; }
-die() { say "error: $*" >&2; exit 1; }
-
-git -C "$IDF_GIT" rev-parse -q --verify "$IDF_REF^{commit}" >/dev/null || die "$IDF_GIT has no $IDF_REF"
-IDF_DATE=$(git -C "$IDF_GIT" log -1 --format=%ct "$IDF_REF")
-
-SRC_GIT=$IDF_GIT SRC_REF=$IDF_REF SRC_DATE=$IDF_DATE
+TREE=idf-tree SRC_GIT=$IDF_GIT SRC_REF=$IDF_REF
 # shellcheck source=tools/esp/tree-lib.sh
 . "$(dirname "$0")/tree-lib.sh"
 

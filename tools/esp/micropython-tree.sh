@@ -14,11 +14,7 @@
 set -euo pipefail
 : "${MPY_GIT:?set MPY_GIT to a MicroPython git directory}" "${MIRRORS:?set MIRRORS to a folder of git directories}" "${OUT:?set OUT}"
 MPY_REF=${MPY_REF:-v1.28.0}
-T0=$(date +%s)
-say() { printf '[micropython-tree +%ds] %s\n' $(( $(date +%s) - T0 )) "$*"; }
-die() { say "error: $*" >&2; exit 1; }
-git -C "$MPY_GIT" rev-parse -q --verify "$MPY_REF^{commit}" >/dev/null || die "$MPY_GIT has no $MPY_REF"
-SRC_GIT=$MPY_GIT SRC_REF=$MPY_REF SRC_DATE=$(git -C "$MPY_GIT" log -1 --format=%ct "$MPY_REF")
+TREE=micropython-tree SRC_GIT=$MPY_GIT SRC_REF=$MPY_REF
 # shellcheck source=tools/esp/tree-lib.sh
 . "$(dirname "$0")/tree-lib.sh"
 

@@ -1,6 +1,12 @@
 # Shared by idf-tree.sh and micropython-tree.sh (sourced): find a repository's git directory
 # under MIRRORS and fill a submodule of the tree being laid out (SRC_GIT at SRC_REF -> OUT).
-# Needs say/die, MIRRORS, OUT, SRC_GIT, SRC_REF and SRC_DATE (the tag's commit time).
+# Set before sourcing: TREE (the name in messages), MIRRORS, OUT, SRC_GIT, SRC_REF.
+
+T0=$(date +%s)
+say() { printf '[%s +%ds] %s\n' "$TREE" $(( $(date +%s) - T0 )) "$*"; }
+die() { say "error: $*" >&2; exit 1; }
+git -C "$SRC_GIT" rev-parse -q --verify "$SRC_REF^{commit}" >/dev/null || die "$SRC_GIT has no $SRC_REF"
+SRC_DATE=$(git -C "$SRC_GIT" log -1 --format=%ct "$SRC_REF")  # the tag's commit time
 
 mirror() {  # OWNER/NAME -> git dir or empty
   local o=${1%%/*} n=${1##*/} d
