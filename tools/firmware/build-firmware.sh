@@ -180,6 +180,10 @@ case "$MPY_V" in "$MICROPY_VERSION"|"$MICROPY_VERSION "*) ;; *) say "warning: Mi
 # ---- build ----
 say "mpy-cross"
 make -C "$MPY/mpy-cross" -j"$JOBS" >"$CACHE/mpy-cross.log" 2>&1 || { tail -20 "$CACHE/mpy-cross.log" >&2; die "mpy-cross failed"; }
+# The port's build would otherwise run `make -C mpy-cross` itself, and that nested make inherits
+# BUILD=$OUT from the command line below (GNU make passes it down): mpy-cross would build into
+# the firmware's folder and fail. MICROPY_MPYCROSS is the port's own switch for a built one.
+MICROPY_MPYCROSS=$MPY/mpy-cross/build/mpy-cross; export MICROPY_MPYCROSS
 mkdir -p "$OUT"
 if [ -e "$MPY/.mpy-tree-base" ]; then
   say "submodules: laid out by tools/esp/micropython-tree.sh"
