@@ -186,6 +186,16 @@ esp_block sys/features.h '/^#endif \/\* __CYGWIN__ \*\//' '#define _POSIX_THREAD
 esp_block sys/sched.h '/^};/' 'int sched_yield(void);'
 
 
+# Upstream newlib gives Espressif's system directory (sys/esp: dirent, getreent and signals
+# provided by ESP-IDF) to *-esp-* triplets, as Espressif's own xtensa-esp-elf; ESP-IDF v5.5
+# calls the per-chip names xtensa-esp32-elf / xtensa-esp32s3-elf, which must match too.
+if [ -n "$CHIP" ] && ! grep -q "xtensa-esp32\*-\*" "$NL_S/newlib/configure.host"; then
+  sed -i 's/^  \*-esp-\*)$/  *-esp-* | xtensa-esp32*-*)/' "$NL_S/newlib/configure.host"
+  grep -q "xtensa-esp32\*-\*" "$NL_S/newlib/configure.host" || die "could not patch newlib/configure.host"
+  say "newlib: configure.host treats $TARGET as an Espressif target (sys/esp)"
+  rm -f "$STAMPS/headers" "$STAMPS/newlib" "$STAMPS/libstdcxx"
+fi
+
 HOSTFLAGS="-O2 -g0"
 COMMON=(--target="$TARGET" --prefix="$PREFIX" --disable-nls --disable-werror)
 
