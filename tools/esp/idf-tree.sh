@@ -199,6 +199,6 @@ if [ ! -e "$OUT/mdnsfast-headers/mdns/.filled" ]; then
 fi
 
 comp espressif__tinyusb espressif/tinyusb "${TINYUSB_REF:-tag:v0.18.*}" ""
-comp espressif__lan867x espressif/esp-eth-drivers "${LAN867X_REF:-master}" lan867x
+comp espressif__lan867x espressif/esp-eth-drivers "${LAN867X_REF:-lan867x@v1.0.3}" lan867x  # the version v1.28.0's lockfile pins
 
 say "done: IDF_PATH=$OUT ($(wc -l <"$OUT/SUBSTITUTIONS") substitutions, listed in $OUT/SUBSTITUTIONS)"

@@ -172,7 +172,7 @@ esp_block() {  # FILE SED-ADDRESS TEXT: insert TEXT (\n-separated) after the lin
 '"$3" "$f"
   grep -q "mdnsfast: Espressif targets" "$f" || die "could not patch $f"
   say "newlib: $1 given the Espressif block of the fork"
-  rm -f "$STAMPS/headers" "$STAMPS/newlib" "$STAMPS/libstdcxx"
+  rm -f "$STAMPS/headers" "$STAMPS/newlib" "$STAMPS/newlib-nano" "$STAMPS/libstdcxx"
 }
 esp_block sys/config.h '/^#include <sys\/features.h>/' '#define __BUFSIZ__ 128\
 #define __DYNAMIC_REENT__\
@@ -193,7 +193,7 @@ if [ -n "$CHIP" ] && ! grep -q "xtensa-esp32\*-\*" "$NL_S/newlib/configure.host"
   sed -i 's/^  \*-esp-\*)$/  *-esp-* | xtensa-esp32*-*)/' "$NL_S/newlib/configure.host"
   grep -q "xtensa-esp32\*-\*" "$NL_S/newlib/configure.host" || die "could not patch newlib/configure.host"
   say "newlib: configure.host treats $TARGET as an Espressif target (sys/esp)"
-  rm -f "$STAMPS/headers" "$STAMPS/newlib" "$STAMPS/libstdcxx"
+  rm -f "$STAMPS/headers" "$STAMPS/newlib" "$STAMPS/newlib-nano" "$STAMPS/libstdcxx"
 fi
 
 HOSTFLAGS="-O2 -g0"
@@ -296,6 +296,28 @@ fix_headers() {
   done
 }
 fix_headers
+
+# ---- newlib again, "nano" (small printf/scanf, as Espressif's toolchains ship it): ESP-IDF links
+# with --specs=nano.specs when CONFIG_LIBC_NEWLIB_NANO_FORMAT is on (MicroPython's sdkconfig.base
+# turns it on), which wants libc_nano.a, libm_nano.a, libg_nano.a, libgloss_nano.a and the
+# nano newlib.h in include/newlib-nano ----
+if ! step newlib-nano; then
+  rm -rf "$WORK/newlib-nano" "$WORK/nano-prefix" && mkdir -p "$WORK/newlib-nano"
+  NLFLAGS="-Os -ffunction-sections -fdata-sections -Wno-implicit-function-declaration -Wno-int-conversion -Wno-incompatible-pointer-types"
+  [ -n "$CHIP" ] && NLFLAGS="$NLFLAGS -mlongcalls"
+  run newlib-nano bash -c "cd '$WORK/newlib-nano' && CFLAGS_FOR_TARGET='$NLFLAGS' '$NL_S/configure' --target=$TARGET \
+      --prefix='$WORK/nano-prefix' --disable-nls --disable-werror --disable-multilib \
+      --disable-newlib-supplied-syscalls --enable-newlib-reent-small --enable-newlib-retargetable-locking \
+      --disable-newlib-io-c99-formats --enable-newlib-nano-formatted-io --enable-newlib-nano-malloc \
+      --disable-newlib-wide-orient --enable-target-optspace && make -j$JOBS && make install"
+  for l in c m g gloss; do
+    [ -e "$WORK/nano-prefix/$TARGET/lib/lib$l.a" ] || die "newlib-nano built no lib$l.a"
+    cp "$WORK/nano-prefix/$TARGET/lib/lib$l.a" "$PREFIX/$TARGET/lib/lib${l}_nano.a"
+  done
+  mkdir -p "$PREFIX/$TARGET/include/newlib-nano"
+  cp "$WORK/nano-prefix/$TARGET/include/newlib.h" "$PREFIX/$TARGET/include/newlib-nano/newlib.h"
+  done_step newlib-nano
+fi
 
 # ---- libstdc++ (ESP-IDF always builds its cxx component) ----
 if ! step libstdcxx; then

@@ -146,8 +146,14 @@ if [ -n "${IDF_PYTHON_ENV_PATH:-}" ]; then
     # MicroPython includes mdns.h even with its mDNS off; only the header is given
     EXTRA_CFLAGS="${EXTRA_CFLAGS:+$EXTRA_CFLAGS }-I$IDF/mdnsfast-headers/mdns"; export EXTRA_CFLAGS
   fi
-  # Only what `main` requires: idf-tree.sh fills only the submodules the firmware uses.
-  MDNSFAST_IDF_COMPONENTS=${MDNSFAST_IDF_COMPONENTS:-main}; export MDNSFAST_IDF_COMPONENTS
+  # Only what `main` requires: idf-tree.sh fills only the submodules the firmware uses. The
+  # manager would add main/idf_component.yml's components for this chip (lan867x on the ESP32,
+  # tinyusb on the S2/S3/P4) and their headers to main: both done here by hand.
+  case "$CHIP" in esp32) XCOMP=espressif__lan867x ;; esp32s2|esp32s3|esp32p4) XCOMP=espressif__tinyusb ;; *) XCOMP= ;; esac
+  MDNSFAST_IDF_COMPONENTS=${MDNSFAST_IDF_COMPONENTS:-main${XCOMP:+ $XCOMP}}; export MDNSFAST_IDF_COMPONENTS
+  if [ -n "$XCOMP" ] && [ -d "$IDF/mdnsfast-components/$XCOMP/include" ]; then
+    EXTRA_CFLAGS="${EXTRA_CFLAGS:+$EXTRA_CFLAGS }-I$IDF/mdnsfast-components/$XCOMP/include"; export EXTRA_CFLAGS
+  fi
   if [ ! -e "$IDF/components/lwip/lwip/src/include/lwip/acd.h" ]; then
     MDNSFAST_LWIP_NO_ACD=1; export MDNSFAST_LWIP_NO_ACD
     say "lwIP without lwip/acd.h: ports/esp32/sdkconfig.lwip_noacd applies (no DHCP address check)"

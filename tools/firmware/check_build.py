@@ -37,7 +37,9 @@ TOP = boards.TOP
 MARGIN = 0.03
 BOOTLOADER_AT = {"esp32": 0x1000, "esp32s2": 0x1000, "esp32s3": 0x0, "esp32c3": 0x0, "esp32c6": 0x0}
 APP_AT = 0x10000
-MDNSFAST_SYMBOLS = ("mdf_walk", "mdf_match", "mdf_read_name", "mdf_name_eq", "mdf_write_name", "mp_module_mdnsfast")
+# the C core, the binding's module object, and the fleet signature check (modfleetsig.c)
+MDNSFAST_SYMBOLS = ("mdf_walk", "mdf_match", "mdf_read_name", "mdf_name_eq", "mdf_write_name",
+                    "mdnsfast_user_cmodule", "fleetsig_user_cmodule", "fleetsig_verify")
 FORBIDDEN_SYMBOLS = ("mdns_init",)
 
 
@@ -228,8 +230,8 @@ class Checker:
             print("  memory      --    esp-idf-size gave no JSON")
             return
         mem = {}
-        for mtype, v in (d.get("memory_types") or {}).items():
-            mem[mtype] = {"used": v.get("used"), "size": v.get("size")}
+        for v in d.get("layout") or []:  # esp-idf-size's json2: one entry per memory type
+            mem[v["name"]] = {"used": v.get("used"), "size": v.get("total")}
         self.figures["memory"] = mem
         line = ", ".join("%s %s/%s" % (k, v["used"], v["size"]) for k, v in sorted(mem.items()))
         print("  memory      --    static use (esp-idf-size): %s" % line)
