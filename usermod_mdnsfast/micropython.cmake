@@ -12,3 +12,12 @@ target_include_directories(usermod_mdnsfast INTERFACE
 )
 
 target_link_libraries(usermod INTERFACE usermod_mdnsfast)
+
+# Offline ESP-IDF builds only (tools/firmware/build-firmware.sh): headers of components that the
+# IDF Component Manager would have made visible to MicroPython's main component (lan867x on the
+# ESP32). A user C module's include directories are MicroPython's way to reach main's compile
+# and its qstr pass.
+if(DEFINED ENV{MDNSFAST_MAIN_INCLUDES})
+    separate_arguments(MDNSFAST_MAIN_INCLUDES UNIX_COMMAND "$ENV{MDNSFAST_MAIN_INCLUDES}")
+    target_include_directories(usermod_mdnsfast INTERFACE ${MDNSFAST_MAIN_INCLUDES})
+endif()

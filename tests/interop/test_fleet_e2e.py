@@ -149,7 +149,7 @@ def test_refusals_leave_devices_on_their_firmware(testbed):
     _py(tb, "host", ["simulate-release", rel, "--board", BOARD_B, "--version", "0.2.0"])
     before = {n: otadata(tb, n) for n in A + B}
     cases = ["%s=%s" % (n, FAULTS[n][0]) for n in sorted(FAULTS)]
-    r = tb["host"].python([os.path.abspath(__file__), "--fault-host", rel, key] + cases, check=False, timeout=120)
+    r = tb["host"].python([os.path.abspath(__file__), "--fault-host", rel, key] + cases, check=False, timeout=150)
     assert r.returncode == 1, r.stdout + r.stderr
     summary = json.loads(r.stdout.strip().splitlines()[-1])
     for n, (fault, reason) in FAULTS.items():
@@ -388,7 +388,7 @@ def fault_host(argv):
     only = sorted(faults) + (["a6"] if "a6" in fleet.devices else [])
     for n in faults:
         by_ip[fleet.devices[n]["address"]] = faults[n]
-    ro = fleet_rollout.Rollout(images, key, resp, fleet, server, only=only, max_parallel=len(only), timeout=40,
+    ro = fleet_rollout.Rollout(images, key, resp, fleet, server, only=only, max_parallel=len(only), timeout=90,
                                tamper=tamper, live=False, host="fault-host")
     ro.plan()
     rc = 1

@@ -251,8 +251,16 @@ if [ -e "$LIM" ] && ! grep -q include_next "$LIM"; then
   cat "$GCC_S/gcc/limitx.h" "$GCC_S/gcc/glimits.h" "$GCC_S/gcc/limity.h" >"$LIM"
   say "gcc: limits.h made to include newlib's (it was built without the target's headers in sys-include)"
 fi
+# Xtensa target libraries are built with -mlongcalls, as Espressif's are: an app as big as
+# MicroPython's puts callers and callees out of call8's reach.
+TFLAGS=; [ -n "$CHIP" ] && TFLAGS="CFLAGS_FOR_TARGET='-g -O2 -mlongcalls' CXXFLAGS_FOR_TARGET='-g -O2 -mlongcalls'"
+if [ -n "$CHIP" ] && [ -e "$STAMPS/libgcc" ] && [ ! -e "$STAMPS/longcalls" ]; then
+  say "target libraries were built without -mlongcalls: building libgcc and libstdc++ again"
+  rm -rf "$WORK/gcc/$TARGET/libgcc" "$WORK/gcc/$TARGET/libstdc++-v3" "$STAMPS/libgcc" "$STAMPS/libstdcxx"
+fi
 if ! step libgcc; then
-  run libgcc bash -c "cd '$WORK/gcc' && make -j$JOBS all-target-libgcc && make install-target-libgcc"
+  run libgcc bash -c "cd '$WORK/gcc' && make -j$JOBS $TFLAGS all-target-libgcc && make $TFLAGS install-target-libgcc"
+  [ -n "$CHIP" ] && done_step longcalls
   done_step libgcc
 fi
 
@@ -321,7 +329,7 @@ fi
 
 # ---- libstdc++ (ESP-IDF always builds its cxx component) ----
 if ! step libstdcxx; then
-  run libstdcxx bash -c "cd '$WORK/gcc' && make -j$JOBS all-target-libstdc++-v3 && make install-target-libstdc++-v3"
+  run libstdcxx bash -c "cd '$WORK/gcc' && make -j$JOBS $TFLAGS all-target-libstdc++-v3 && make $TFLAGS install-target-libstdc++-v3"
   done_step libstdcxx
 fi
 

@@ -152,6 +152,8 @@ if [ -n "${IDF_PYTHON_ENV_PATH:-}" ]; then
   case "$CHIP" in esp32) XCOMP=espressif__lan867x ;; esp32s2|esp32s3|esp32p4) XCOMP=espressif__tinyusb ;; *) XCOMP= ;; esac
   MDNSFAST_IDF_COMPONENTS=${MDNSFAST_IDF_COMPONENTS:-main${XCOMP:+ $XCOMP}}; export MDNSFAST_IDF_COMPONENTS
   if [ -n "$XCOMP" ] && [ -d "$IDF/mdnsfast-components/$XCOMP/include" ]; then
+    # main's compile and MicroPython's qstr pass (usermod_mdnsfast/micropython.cmake adds it)
+    MDNSFAST_MAIN_INCLUDES=$IDF/mdnsfast-components/$XCOMP/include; export MDNSFAST_MAIN_INCLUDES
     EXTRA_CFLAGS="${EXTRA_CFLAGS:+$EXTRA_CFLAGS }-I$IDF/mdnsfast-components/$XCOMP/include"; export EXTRA_CFLAGS
   fi
   if [ ! -e "$IDF/components/lwip/lwip/src/include/lwip/acd.h" ]; then
