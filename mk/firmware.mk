@@ -10,8 +10,11 @@
 #   make unix MICROPY_DIR=...     the unix port with the same C module and frozen modules
 #   make test-unix MICROPY_DIR=...  vectors through the real binding + tests/mpy cases on it
 #   make test-device PORT=...     tests/device/ against a flashed board (not part of make test)
-#   make test-boards              the checks above that need no ESP-IDF (part of make test)
-.PHONY: firmware firmware-all flash repl deploy-files release unix test-unix test-device test-boards
+#   make test-boards              the checks above that need no ESP-IDF (part of make test), and
+#                                 tools/firmware/check_build.py on every build folder that exists
+#   make check-firmware [BOARD=NAME [VARIANT=NOBLE]] [RECORD=1]  those checks alone; RECORD=1
+#                                 writes the measured sizes into board.json
+.PHONY: firmware firmware-all flash repl deploy-files release unix test-unix test-device test-boards check-firmware
 
 BOARDS := $(sort $(notdir $(patsubst %/board.json,%,$(wildcard ports/esp32/boards/*/board.json))))
 FIRMWARE_BUILD := $(BUILD)/firmware
@@ -97,4 +100,10 @@ test-device:
 
 test-boards: $(STAMP)/venv
 	@echo "== test-boards: board folders, manifests, C module list, make firmware/release without ESP-IDF"
-	$(PYTEST) -q tests/py/test_boards.py tests/py/test_release.py tests/py/test_firmware_make.py
+	$(PYTEST) -q tests/py/test_boards.py tests/py/test_release.py tests/py/test_firmware_make.py tests/py/test_check_build.py
+	@echo "== test-boards: checks of real firmware build folders under $(FIRMWARE_BUILD) (where a build exists)"
+	@$(PY) tools/firmware/check_build.py --all $(FIRMWARE_BUILD)
+
+check-firmware: $(STAMP)/venv
+	@$(PY) tools/firmware/check_build.py $(if $(RECORD),--record) \
+	  $(if $(BOARD),$(FIRMWARE_BUILD)/$(BOARD)$(if $(VARIANT),-$(VARIANT)),--all $(FIRMWARE_BUILD))

@@ -143,6 +143,24 @@ def test_partition_table_and_recorded_size(name):
     assert src.startswith("estimate") or src.startswith("measured"), src
 
 
+@pytest.mark.parametrize("name", BOARDS)
+def test_measured_sizes_keep_the_slot_margin(name):
+    # Devices in the field never get their slots moved: every measured app image (the board's
+    # own and each variant's) must leave 3 % of its OTA slot for the releases after it.
+    sys.path.insert(0, os.path.join(TOP, "tools", "firmware"))
+    import check_build
+    meta = boards.load(name)
+    slot = meta["ota_slot_size_int"]
+    sizes = []
+    if meta["app_size_source"].startswith("measured"):
+        sizes.append(("board", int(meta["app_size"])))
+        assert meta["measured"]["date"] and meta["measured"]["idf"] and meta["measured"]["micropython"]
+    for variant, m in sorted(meta.get("variants_measured", {}).items()):
+        sizes.append((variant, int(m["app_size"])))
+    for what, size in sizes:
+        assert check_build.margin_problem(size, slot) is None, "%s %s: %s" % (name, what, check_build.margin_problem(size, slot))
+
+
 def test_board_check_catches_bad_tables(tmp_path):
     # The checks must be able to fail: unequal slots, an app that outgrew its slot, overlap.
     src = boards.board_dir("MDNSFAST_ESP32_GENERIC")
