@@ -21,3 +21,13 @@ if(DEFINED ENV{MDNSFAST_MAIN_INCLUDES})
     separate_arguments(MDNSFAST_MAIN_INCLUDES UNIX_COMMAND "$ENV{MDNSFAST_MAIN_INCLUDES}")
     target_include_directories(usermod_mdnsfast INTERFACE ${MDNSFAST_MAIN_INCLUDES})
 endif()
+
+# ... and their libraries, linked after main's (the manager makes main require them; offline,
+# main references lan867x's and tinyusb's functions without a link dependency). LINK_ONLY keeps
+# MicroPython's qstr pass from walking ESP-IDF's whole dependency graph.
+if(DEFINED ENV{MDNSFAST_MAIN_LINKS})
+    separate_arguments(MDNSFAST_MAIN_LINKS UNIX_COMMAND "$ENV{MDNSFAST_MAIN_LINKS}")
+    foreach(c ${MDNSFAST_MAIN_LINKS})
+        target_link_libraries(usermod_mdnsfast INTERFACE "$<LINK_ONLY:idf::${c}>")
+    endforeach()
+endif()

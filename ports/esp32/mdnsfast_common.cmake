@@ -36,7 +36,11 @@ if(NOT USER_C_MODULES)
 endif()
 
 if(DEFINED ENV{MDNSFAST_EXTRA_COMPONENT_DIRS})
-    list(APPEND EXTRA_COMPONENT_DIRS $ENV{MDNSFAST_EXTRA_COMPONENT_DIRS})
+    # All component folders, the local ones before main: ESP-IDF processes components in the
+    # order it found them, and esp32_common.cmake (main) sets include paths on tinyusb's
+    # target, which must exist by then. The Component Manager gets the same order by making
+    # main require what it downloaded.
+    set(COMPONENT_DIRS $ENV{IDF_PATH}/components $ENV{MDNSFAST_EXTRA_COMPONENT_DIRS} ${CMAKE_SOURCE_DIR}/main)
 endif()
 if(DEFINED ENV{MDNSFAST_MBEDTLS_UPSTREAM})
     list(APPEND SDKCONFIG_DEFAULTS ${CMAKE_CURRENT_LIST_DIR}/sdkconfig.mbedtls_upstream)

@@ -167,13 +167,13 @@ def test_board_check_catches_bad_tables(tmp_path):
     d = tmp_path / "MDNSFAST_ESP32_GENERIC"
     shutil.copytree(src, d)
     csv = (d / "partitions.csv").read_text()
-    (d / "partitions.csv").write_text(csv.replace("ota_1,    app,  ota_1,   0x190000, 0x180000,",
-                                                  "ota_1,    app,  ota_1,   0x190000, 0x170000,"))
+    (d / "partitions.csv").write_text(csv.replace("ota_1,    app,  ota_1,   0x1D0000, 0x1C0000,",
+                                                  "ota_1,    app,  ota_1,   0x1D0000, 0x1B0000,"))
     meta = boards.load("MDNSFAST_ESP32_GENERIC", boards_dir=str(tmp_path))
     assert any("differ in size" in p for p in boards.problems(meta))
     (d / "partitions.csv").write_text(csv)
     j = json.loads((d / "board.json").read_text())
-    j["app_size"] = 0x180001
+    j["app_size"] = 0x1C0001
     (d / "board.json").write_text(json.dumps(j))
     meta = boards.load("MDNSFAST_ESP32_GENERIC", boards_dir=str(tmp_path))
     assert any("does not fit" in p for p in boards.problems(meta))
@@ -184,7 +184,7 @@ def test_board_check_catches_bad_tables(tmp_path):
     assert any("flash_offset" in p for p in boards.problems(meta))
     j["flash_offset"] = "0x1000"
     (d / "board.json").write_text(json.dumps(j))
-    (d / "partitions.csv").write_text(csv.replace("0x190000, 0x180000", "0x180000, 0x180000"))
+    (d / "partitions.csv").write_text(csv.replace("0x1D0000, 0x1C0000", "0x1C0000, 0x1C0000"))
     meta = boards.load("MDNSFAST_ESP32_GENERIC", boards_dir=str(tmp_path))
     assert any("overlaps" in p for p in boards.problems(meta))
 

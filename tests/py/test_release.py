@@ -135,7 +135,7 @@ def test_check_reports_headroom_and_estimate(tmp_path):
     d, app, _ = fake_build(tmp_path, "MDNSFAST_ESP32_C3", app_size=1234567)
     r = run("check", "--board", "MDNSFAST_ESP32_C3", "--build", d)
     assert r.returncode == 0, r.stderr
-    assert "app image 1234567 bytes, OTA slot 1572864 bytes, headroom 338297 bytes" in r.stdout
+    assert "app image 1234567 bytes, OTA slot 1835008 bytes, headroom 600441 bytes" in r.stdout
     assert "measured now: 1234567" in r.stdout
 
 
@@ -150,14 +150,14 @@ def test_check_catches_bad_builds(tmp_path, case, message):
     name = "MDNSFAST_ESP32_GENERIC"
     kw = {}
     if case == "too_big":
-        kw["app_size"] = 0x180000 + 1
+        kw["app_size"] = 0x1C0000 + 1
     elif case == "wrong_chip":
         kw["chip"] = "esp32c3"
     elif case == "stale_merged":
         kw["merged_app"] = app_image("esp32", 900000, fill=b"\x11")
     elif case == "other_table":
         rows = boards.parse_partitions(os.path.join(boards.board_dir(name), "partitions.csv"))
-        rows[-1] = dict(rows[-1], size=0x170000)
+        rows[-1] = dict(rows[-1], size=0x1B0000)
         kw["rows"] = rows
     d, _, _ = fake_build(tmp_path / "fw", name, **kw)
     if case == "not_an_image":

@@ -18,7 +18,7 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import common  # noqa: E402
 
-SLOT = 0x180000  # the 4 MiB table's OTA slot
+SLOT = 0x1C0000  # the 4 MiB table's OTA slot
 
 
 def mpy_heap(lib):

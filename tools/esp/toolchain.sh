@@ -155,6 +155,21 @@ if [ -n "$CHIP" ]; then
     done_step overlay
   fi
   GCC_S=$WORK/src/gcc BIN_S=$WORK/src/binutils NL_S=$WORK/src/newlib
+  # ESP-IDF compiles everything with -mdisable-hardware-atomics when PSRAM is on (ESP32 and
+  # ESP32-S3: S32C1I is not atomic on external RAM, CONFIG_STDATOMIC_S32C1I_SPIRAM_WORKAROUND).
+  # Espressif's GCC has the option, upstream's does not: added the same way. With it, atomic
+  # operations become __atomic_*/__sync_* calls, which ESP-IDF's newlib component provides
+  # (stdatomic_s32c1i.c checks the address and locks for PSRAM). sed -i writes new files, so the
+  # hard-linked shared sources stay as they are. A GCC built before the patch is built again.
+  XO=$GCC_S/gcc/config/xtensa
+  if ! grep -q '^mdisable-hardware-atomics$' "$XO/xtensa.opt"; then
+    say "gcc: adding -mdisable-hardware-atomics (as Espressif's GCC has it)"
+    printf '\nmdisable-hardware-atomics\nTarget Mask(DISABLE_HARDWARE_ATOMICS)\nDo not use the S32C1I instruction for atomic operations; call the __atomic and __sync library functions.\n' >"$XO/xtensa.opt.new"
+    cat "$XO/xtensa.opt" "$XO/xtensa.opt.new" >"$XO/xtensa.opt.tmp" && rm -f "$XO/xtensa.opt" "$XO/xtensa.opt.new" && mv "$XO/xtensa.opt.tmp" "$XO/xtensa.opt"
+    sed -i 's/^#define TARGET_S32C1I\t\tXCHAL_HAVE_S32C1I$/#define TARGET_S32C1I\t\t(XCHAL_HAVE_S32C1I \&\& !TARGET_DISABLE_HARDWARE_ATOMICS)/' "$XO/xtensa.h"
+    grep -q 'TARGET_DISABLE_HARDWARE_ATOMICS' "$XO/xtensa.h" || die "could not patch $XO/xtensa.h (TARGET_S32C1I)"
+    rm -f "$STAMPS/gcc"
+  fi
 fi
 
 # Upstream newlib knows *-esp-* targets (sys/esp, GETREENT_PROVIDED) but its sys/config.h lacks

@@ -151,10 +151,12 @@ if [ -n "${IDF_PYTHON_ENV_PATH:-}" ]; then
   # tinyusb on the S2/S3/P4) and their headers to main: both done here by hand.
   case "$CHIP" in esp32) XCOMP=espressif__lan867x ;; esp32s2|esp32s3|esp32p4) XCOMP=espressif__tinyusb ;; *) XCOMP= ;; esac
   MDNSFAST_IDF_COMPONENTS=${MDNSFAST_IDF_COMPONENTS:-main${XCOMP:+ $XCOMP}}; export MDNSFAST_IDF_COMPONENTS
-  if [ -n "$XCOMP" ] && [ -d "$IDF/mdnsfast-components/$XCOMP/include" ]; then
-    # main's compile and MicroPython's qstr pass (usermod_mdnsfast/micropython.cmake adds it)
-    MDNSFAST_MAIN_INCLUDES=$IDF/mdnsfast-components/$XCOMP/include; export MDNSFAST_MAIN_INCLUDES
-    EXTRA_CFLAGS="${EXTRA_CFLAGS:+$EXTRA_CFLAGS }-I$IDF/mdnsfast-components/$XCOMP/include"; export EXTRA_CFLAGS
+  # its public headers (lan867x: include/, tinyusb: src/)
+  XINC=; for d in include src; do [ -n "$XCOMP" ] && [ -d "$IDF/mdnsfast-components/$XCOMP/$d" ] && { XINC=$IDF/mdnsfast-components/$XCOMP/$d; break; }; done
+  if [ -n "$XINC" ]; then
+    # main's compile and MicroPython's qstr pass, and main's link (usermod_mdnsfast/micropython.cmake)
+    MDNSFAST_MAIN_INCLUDES=$XINC MDNSFAST_MAIN_LINKS=$XCOMP; export MDNSFAST_MAIN_INCLUDES MDNSFAST_MAIN_LINKS
+    EXTRA_CFLAGS="${EXTRA_CFLAGS:+$EXTRA_CFLAGS }-I$XINC"; export EXTRA_CFLAGS
   fi
   if [ ! -e "$IDF/components/lwip/lwip/src/include/lwip/acd.h" ]; then
     MDNSFAST_LWIP_NO_ACD=1; export MDNSFAST_LWIP_NO_ACD

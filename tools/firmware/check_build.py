@@ -77,10 +77,14 @@ def expected_frozen(meta):
 
 
 def elf_facts(elf_path):
+    from elftools.common.exceptions import ELFError
     from elftools.elf.elffile import ELFFile
     from elftools.elf.sections import SymbolTableSection
     with open(elf_path, "rb") as f:
-        elf = ELFFile(f)
+        try:
+            elf = ELFFile(f)
+        except ELFError as e:  # a half-written file while a link runs, or not an ELF at all
+            raise OSError("%s is not a readable ELF file (%s): is a build still running?" % (elf_path, e))
         syms = {}
         for sec in elf.iter_sections():
             if isinstance(sec, SymbolTableSection):
@@ -93,6 +97,10 @@ def elf_facts(elf_path):
             sec = elf.get_section(shndx)
             data = sec.data()[addr - sec["sh_addr"]:addr - sec["sh_addr"] + size]
             names = [n.decode() for n in data.split(b"\0") if n]
+        # the compilers that built it: GCC writes "GCC: (...) 14.2.0" into .comment
+        cs = elf.get_section_by_name(".comment")
+        comp = sorted(set(c.decode(errors="replace") for c in cs.data().split(b"\0") if c)) if cs else []
+    syms[".comment"] = comp
     return syms, names
 
 
@@ -193,6 +201,8 @@ class Checker:
         except ImportError:
             self.check("elf", False, "pyelftools is not installed (pip install pyelftools)")
             return
+        if syms.get(".comment") and not self.facts.get("compiler"):
+            self.facts["compiler"] = "; ".join(syms[".comment"])
         missing = [s for s in MDNSFAST_SYMBOLS if s not in syms]
         self.check("elf-c", not missing, "mdnsfast linked: %s" % ("all of " + ", ".join(MDNSFAST_SYMBOLS) if not missing
                                                                   else "MISSING " + ", ".join(missing)))
@@ -259,6 +269,9 @@ def record(ch):
         j["app_size_source"] = "measured %s: micropython.bin of MicroPython %s, ESP-IDF %s, built here from source (tools/esp/)" % (
             today, entry["micropython"] or "?", entry["idf"] or "?")
         j["measured"] = entry
+        # a fitting measurement replaces the notes an earlier, unfitting one left
+        for k in ("measured_over_slot", "measured_below_margin"):
+            j.pop(k, None)
     with open(path, "w") as f:
         json.dump(j, f, indent=4)
         f.write("\n")

@@ -3,7 +3,7 @@ the ESP-IDF bootloader's rollback rule, behind the `esp32.Partition` methods the
 fleet agent uses. For the simulator and the tests; never imported on a device.
 Runs on CPython and on the MicroPython unix port (a simulated device there).
 
-    flash = SimFlash("state/dir", slot_size=0x180000)
+    flash = SimFlash("state/dir", slot_size=0x1C0000)
     P = flash.partition_class()           # use where esp32.Partition would be
     P(P.RUNNING).get_next_update().writeblocks(0, buf)
     flash.reset()                         # the bootloader picks the slot to run
@@ -24,7 +24,7 @@ import os
 import struct
 
 BLOCK = 4096
-SLOT_SIZE = 0x180000  # the 4 MiB OTA table's app slot
+SLOT_SIZE = 0x1C0000  # the 4 MiB OTA table's app slot
 IMAGE_MAGIC = b"MPSIMAPP"
 DESC_MAGIC = 0xABCD5432
 ESP_ERR_OTA_VALIDATE_FAILED = -5379

@@ -153,7 +153,7 @@ def add_arguments(p):
     p.add_argument("--state", help="folder for its flash slots, key and state (default: ./sim-NAME)")
     p.add_argument("--interface", help="network interface to use")
     p.add_argument("--slot-size", type=lambda s: int(s, 0), default=fleet_flash.SLOT_SIZE,
-                   help="OTA slot size in bytes (default 0x180000, the 4 MiB table)")
+                   help="OTA slot size in bytes (default 0x1C0000, the 4 MiB table)")
     p.add_argument("--image-size", type=lambda s: int(s, 0), default=64 * 1024,
                    help="size of the first simulated image (default 64 KiB)")
     p.add_argument("--watchdog", type=float, default=10.0,
