@@ -13,7 +13,26 @@ def test_replay_after_upgrade_is_stale(dev):
     dev.boot()
     assert dev.agent.confirm()
     dev.resets = 0
-    _refused_after(dev, "stale", o)
+    _refused_after(dev, "stale", dev.signed(NEW, nonce=o["nonce"], host="host2"))  # signed for the spent nonce
+
+
+def test_the_offer_it_runs_seen_again_after_the_reset_is_no_error(dev):
+    # issue 13: under load the host withdraws the offer only after the new firmware
+    # is valid; judged again then, it showed `stale` in `fleet list` for good
+    o = dev.signed(NEW)
+    assert dev.run_offer(o, FakeSock(http_reply(NEW))) == "ok"
+    dev.flash.reset()
+    dev.boot()
+    assert dev.agent.confirm()
+    dev.resets = 0
+    before = snapshot(dev.flash)
+    nonce = dev.agent.nonce
+    dev.agent.connect = connector(FakeSock(http_reply(NEW)))
+    assert dev.agent.on_offer("dev1", o, delay_ms=None) == "same"
+    assert dev.resets == 0 and snapshot(dev.flash) == before and dev.agent.connect.calls == []
+    t = dev.txt()
+    assert t["last_error"] == "" and t["ota"] == "valid" and t["fw"] == "0.2.0" and t["offer"] == o["sig"][:8]
+    assert t["nonce"] == dev.agent.nonce != nonce  # validly signed: the nonce is spent anyway
 
 
 def _refused_after(dev, reason, o):
@@ -38,7 +57,7 @@ def test_downgrade_offer_replayed_is_stale(dev):
     dev.agent.confirm()
     assert dev.txt()["fw"] == "0.0.9"
     dev.resets = 0
-    _refused_after(dev, "stale", o)
+    _refused_after(dev, "stale", dev.signed(old, version="0.0.9", downgrade=True, nonce=o["nonce"], host="host2"))
 
 
 def test_offer_for_another_device_refused_there(tmp_path):
