@@ -216,6 +216,28 @@ def test_malformed_offer_txt_is_dropped_without_killing_the_loop(dev):
     assert any("dropped" in m for m in dev.logs)
 
 
+class _Ev:
+    def __init__(self, kind, instance, txt):
+        self.kind, self.instance, self.txt = kind, instance, txt
+
+
+def test_own_offer_announced_with_many_for_others_is_not_dropped(dev):
+    # issue 13: a host with --max-parallel 10 announces ten offers at once; the
+    # browser reports them in one batch and the bounded inbox dropped this device's
+    o = dev.signed(NEW)
+    for i in range(12):
+        other = dict(o, dev="other%d" % i)
+        dev.agent._on_browse(_Ev("up", "other%d" % i, {k: v.encode() for k, v in other.items()}))
+        dev.agent._on_browse(_Ev("down", "gone%d" % i, None))
+    dev.agent._on_browse(_Ev("up", "dev1", {k.upper(): v.encode() for k, v in o.items()}))
+    dev.agent._on_browse(_Ev("up", "dev1 (2)", {"dev": b"\xff"}))  # not text: not ours either
+    assert [e[1] for e in dev.agent._inbox] == ["dev1"]
+    dev.agent._drain()
+    assert any("taking B1 0.2.0" in m for m in dev.logs) and dev.txt()["ota"] == "updating"
+    dev.agent._on_browse(_Ev("down", "dev1", None))  # judged: its goodbye is ours to see
+    assert [e[:2] for e in dev.agent._inbox] == [("down", "dev1")]
+
+
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 _KEYS = st.sampled_from(["fv", "op", "dev", "host", "nonce", "board", "v", "len", "sha", "url", "dg", "retry", "pub",

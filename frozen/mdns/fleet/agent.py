@@ -308,8 +308,24 @@ class Agent(Download):
 
     def _on_browse(self, ev):
         # called from inside the driver: act on it from tick(), outside the engine
-        if ev.kind in ("up", "changed", "down") and len(self._inbox) < 8:
+        if ev.kind in ("up", "changed", "down") and len(self._inbox) < 8 and self._mine(ev):
             self._inbox.append((ev.kind, ev.instance, ev.txt))
+
+    def _mine(self, ev):
+        # Only offers whose `dev` is this device take a place in the (bounded) inbox:
+        # with 10 offers for others announced at once, ours was dropped (issue 13).
+        if ev.kind == "down" or ev.txt is None:
+            return ev.instance in self._seen
+        for k in ev.txt:
+            if k.lower() == "dev":
+                v = ev.txt[k]
+                if v is not None and not isinstance(v, str):
+                    try:
+                        v = bytes(v).decode()
+                    except (UnicodeError, TypeError):
+                        return False
+                return v in (self.name, self.offer_instance())
+        return False
 
     def _drain(self):
         while self._inbox:
