@@ -6,25 +6,26 @@ from mdns.fleet import agent as agentmod, offer
 from mdns.host.fleet_flash import SimFlash, make_image
 from fleet_fakes import FakeSock, OTHER_KEY, PUB, connector, http_reply, signed as _signed
 from test_fleet_agent import NEW, OLD, Dev, _refused, dev, snapshot  # noqa: F401 - dev is a fixture
-def test_replay_after_upgrade_is_stale(dev):
+def _upgraded(dev):
+    """Take an offer for 0.2.0, reset, boot it and mark it valid -> the offer."""
     o = dev.signed(NEW)
     assert dev.run_offer(o, FakeSock(http_reply(NEW))) == "ok"
     dev.flash.reset()
     dev.boot()
     assert dev.agent.confirm()
     dev.resets = 0
+    return o
+
+
+def test_replay_after_upgrade_is_stale(dev):
+    o = _upgraded(dev)
     _refused_after(dev, "stale", dev.signed(NEW, nonce=o["nonce"], host="host2"))  # signed for the spent nonce
 
 
 def test_the_offer_it_runs_seen_again_after_the_reset_is_no_error(dev):
     # issue 13: under load the host withdraws the offer only after the new firmware
     # is valid; judged again then, it showed `stale` in `fleet list` for good
-    o = dev.signed(NEW)
-    assert dev.run_offer(o, FakeSock(http_reply(NEW))) == "ok"
-    dev.flash.reset()
-    dev.boot()
-    assert dev.agent.confirm()
-    dev.resets = 0
+    o = _upgraded(dev)
     before = snapshot(dev.flash)
     nonce = dev.agent.nonce
     dev.agent.connect = connector(FakeSock(http_reply(NEW)))
