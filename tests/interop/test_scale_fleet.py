@@ -23,9 +23,11 @@ SIZE = 256 * 1024
 PARALLEL = 4
 SLOT = 0x80000
 # Host memory (tracemalloc) per device more on the LAN, at the same --max-parallel:
-# its records, its row and its finished offer. Measured ~4-9 KiB (BENCHMARKS.md);
-# a copy of the image or a buffer per device would be >= 64 KiB.
-PER_DEVICE_MAX = 24 * 1024
+# its records, its row and its finished offer: 9 KiB after discovery, 13 KiB at the
+# rollout's peak with 100 devices (BENCHMARKS.md), up to ~20 KiB in this short run
+# (a peak over 12 more devices is noisy). Half of what one download in flight costs
+# (a 64 KiB chunk): keeping that, or the image, per device fails here.
+PER_DEVICE_MAX = 32 * 1024
 # Above what discovery left, during the rollout: --max-parallel downloads of 64 KiB
 # chunks at most, plus the offers and records of the devices in flight.
 IN_FLIGHT_MAX = PARALLEL * 64 * 1024 + 512 * 1024
