@@ -330,6 +330,8 @@ class BrowserPart:
                 i.last = (f["host"], f["port"], f["addresses"], f["txt"])
                 i.last_snap = (f["host"], f["port"], tuple(f["addresses"]), _txt_items(f["txt"]))
                 self._emit("up", f)
+            else:
+                i.up_at = None  # resolved no more (evicted, expired): no `up` is due (issue 13)
 
     def _last_known(self, i, f):
         # a `down` event describes the service as it was last reported

@@ -403,3 +403,30 @@ def test_image_server_listens_on_the_chosen_address_only(tmp_path):
             socket.create_connection(("127.0.0.2", srv.port), timeout=2).close()  # same host, other address
     finally:
         srv.stop()
+
+
+def test_fleet_lists_more_devices_than_a_boards_cache_holds():
+    # issue 13: with the browser's board-sized default bounds `fleet list` and
+    # `fleet upgrade` saw ~60 of 100 devices (the rest evicted)
+    from browse_fakes import Peer, Sim
+    from mdns.fleet import SERVICE_TYPE
+
+    sim = Sim()
+
+    class Driver:
+        engine = sim.eng
+        net = None
+
+    f = fleet_net.Fleet(driver=Driver())
+    n = 400
+    for i in range(n):
+        ip = "10.7.%d.%d" % (i // 200, i % 200 + 1)
+        txt = {"fw": b"0.1.0", "board": b"MDNSFAST_ESP32_GENERIC", "chip": b"esp32", "mpy": b"1.29.0",
+               "slot": b"ota_0", "ota": b"valid", "app": b"0123456789ab", "last_error": b"", "offer": b"none",
+               "nonce": b"%016x" % i, "key": b"0badc0de", "took": b""}
+        p = Peer("dev-%03d" % i, SERVICE_TYPE,
+                 host="dev-%03d.local" % i, txt=txt, addrs=(ip,), src=(ip, 5353))
+        sim.feed(p.announce(), src=p.src)
+    sim.advance(6000)  # the browser reports after its settle delay
+    assert len(f.devices) == n and f.browser.cache.evicted == 0
+    assert f.devices["dev-399"]["address"] == "10.7.1.200" and f.devices["dev-000"]["nonce"] == "%016x" % 0

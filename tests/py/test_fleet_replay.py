@@ -6,14 +6,39 @@ from mdns.fleet import agent as agentmod, offer
 from mdns.host.fleet_flash import SimFlash, make_image
 from fleet_fakes import FakeSock, OTHER_KEY, PUB, connector, http_reply, signed as _signed
 from test_fleet_agent import NEW, OLD, Dev, _refused, dev, snapshot  # noqa: F401 - dev is a fixture
-def test_replay_after_upgrade_is_stale(dev):
+def _upgraded(dev):
+    """Take an offer for 0.2.0, reset, boot it and mark it valid -> the offer."""
     o = dev.signed(NEW)
     assert dev.run_offer(o, FakeSock(http_reply(NEW))) == "ok"
     dev.flash.reset()
     dev.boot()
     assert dev.agent.confirm()
     dev.resets = 0
+    return o
+
+
+def test_replay_after_upgrade_is_stale(dev):
+    o = _upgraded(dev)
     _refused_after(dev, "stale", o)
+
+
+def test_the_offer_it_runs_seen_again_after_the_reset_is_no_error_once_withdrawn(dev):
+    # issue 13: a loaded host withdraws the offer only after it sees the new firmware
+    # `valid`; judged again before that, the device showed `stale` in `fleet list` for
+    # good. A replay stays visible while it is out; its host's goodbye clears it.
+    o = _upgraded(dev)
+    _refused_after(dev, "stale", o)
+    dev.agent.offer_gone("other offer")
+    assert dev.txt()["last_error"] == "stale"
+    dev.agent.offer_gone("dev1")
+    t = dev.txt()
+    assert t["last_error"] == "" and t["ota"] == "valid" and t["fw"] == "0.2.0"
+    dev.boot()
+    assert dev.txt()["last_error"] == ""  # kept so across a reset
+    o2 = dev.signed(NEW, nonce="feedfeedfeedfeed")  # a replay of another offer: no such pardon
+    _refused_after(dev, "stale", o2)
+    dev.agent.offer_gone("dev1")
+    assert dev.txt()["last_error"] == "stale"
 
 
 def _refused_after(dev, reason, o):
@@ -195,6 +220,28 @@ def test_malformed_offer_txt_is_dropped_without_killing_the_loop(dev):
     dev.agent.tick()
     assert dev.resets == 0 and not dev.agent._inbox
     assert any("dropped" in m for m in dev.logs)
+
+
+class _Ev:
+    def __init__(self, kind, instance, txt):
+        self.kind, self.instance, self.txt = kind, instance, txt
+
+
+def test_own_offer_announced_with_many_for_others_is_not_dropped(dev):
+    # issue 13: a host with --max-parallel 10 announces ten offers at once; the
+    # browser reports them in one batch and the bounded inbox dropped this device's
+    o = dev.signed(NEW)
+    for i in range(12):
+        other = dict(o, dev="other%d" % i)
+        dev.agent._on_browse(_Ev("up", "other%d" % i, {k: v.encode() for k, v in other.items()}))
+        dev.agent._on_browse(_Ev("down", "gone%d" % i, None))
+    dev.agent._on_browse(_Ev("up", "dev1", {k.upper(): v.encode() for k, v in o.items()}))
+    dev.agent._on_browse(_Ev("up", "dev1 (2)", {"dev": b"\xff"}))  # not text: not ours either
+    assert [e[1] for e in dev.agent._inbox] == ["dev1"]
+    dev.agent._drain()
+    assert any("taking B1 0.2.0" in m for m in dev.logs) and dev.txt()["ota"] == "updating"
+    dev.agent._on_browse(_Ev("down", "dev1", None))  # judged: its goodbye is ours to see
+    assert [e[:2] for e in dev.agent._inbox] == [("down", "dev1")]
 
 
 from hypothesis import given, settings, strategies as st  # noqa: E402

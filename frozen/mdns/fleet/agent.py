@@ -110,6 +110,7 @@ class Agent(Download):
         self._mblock = -1
         self.service = None
         self._seen = {}  # offer instance -> signature already judged
+        self._came_from = None  # instance of the offer this firmware came from, refused `stale`
         self._dl = None  # (offer, slot, writer, http.Get) while downloading
         self.auto_confirm = auto_confirm
         self._confirm_tried = False
@@ -308,8 +309,20 @@ class Agent(Download):
 
     def _on_browse(self, ev):
         # called from inside the driver: act on it from tick(), outside the engine
-        if ev.kind in ("up", "changed", "down") and len(self._inbox) < 8:
+        if ev.kind in ("up", "changed", "down") and len(self._inbox) < 8 and self._mine(ev):
             self._inbox.append((ev.kind, ev.instance, ev.txt))
+
+    def _mine(self, ev):
+        # Only offers whose `dev` is this device take a place in the (bounded) inbox:
+        # with 10 offers for others announced at once, ours was dropped (issue 13).
+        if ev.kind == "down" or ev.txt is None:
+            return ev.instance in self._seen
+        for k in ev.txt:
+            if k.lower() == "dev":
+                v = ev.txt[k]
+                return v in (self.name, self.offer_instance()) or (
+                    isinstance(v, (bytes, bytearray)) and v in (self.name.encode(), self.offer_instance().encode()))
+        return False
 
     def _drain(self):
         while self._inbox:
@@ -373,6 +386,8 @@ class Agent(Download):
         # signed for, or the one drawn since (its host signed again after `stale`)
         want = job[2] if job is not None and o["nonce"] == job[2] else fresh
         reason = _offer.check_firmware(o, want, self.board, self.version, self.slot_size(), self.state.bad)
+        if reason == _offer.STALE and o["sig"][:8] == self.state.offer and o["v"] == self.version:
+            self._came_from = instance  # see offer_gone()
         if reason == _offer.SAME:
             self.state.offer = o["sig"][:8]
             self.publish()
@@ -428,6 +443,12 @@ class Agent(Download):
 
     def offer_gone(self, instance):
         self._seen.pop(instance, None)
+        if instance == self._came_from:
+            # the offer this firmware came from, judged `stale` again after the reset
+            # (a loaded host withdraws it late, issue 13): gone, it is no error any more
+            self._came_from = None
+            if self.last_error == _offer.STALE:
+                self._set_error("")
 
     def slot_size(self):
         nxt = self.Partition(self.Partition.RUNNING).get_next_update()

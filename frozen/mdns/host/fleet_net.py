@@ -9,6 +9,12 @@ COLUMNS = ("name", "address", "board", "chip", "fw", "mpy", "slot", "ota", "last
 # the device TXT keys a row carries (docs/fleet.md); a key the device lacks is ""
 TXT_KEYS = ("fw", "board", "chip", "mpy", "slot", "ota", "app", "last_error", "offer", "progress", "nonce", "key",
             "took")
+# A host lists whole fleets: the browser's default cache bounds (256 records,
+# 32 KiB: a board's) held only ~60 devices of ~550 bytes and 4 records each, and
+# evicted the rest (issue 13, 100 devices). Room for ~5,000 devices; a record
+# costs memory only once it is cached.
+CACHE_RECORDS = 25000
+CACHE_BYTES = 3 * 1024 * 1024
 
 
 def _s(v):
@@ -38,6 +44,9 @@ class Fleet:
         self.on_change = on_change
         self.browser = Browser(SERVICE_TYPE, on_event=self._event, driver=driver, interface=interface,
                                addrs=addrs, ipv6=False)
+        c = self.browser.cache  # the engine's shared cache: maybe made before, smaller
+        c.max_records = max(c.max_records, CACHE_RECORDS)
+        c.max_bytes = max(c.max_bytes, CACHE_BYTES)
 
     def _event(self, ev):
         if ev.kind in ("up", "changed"):

@@ -33,8 +33,9 @@ def _mkdir(path):
 class SimDevice:
     def __init__(self, state_dir, board, version, name, key_path=None, interface=None, addrs=None,
                  slot_size=fleet_flash.SLOT_SIZE, image_size=64 * 1024, watchdog_ms=10000,
-                 log=None, chip="sim", mpy="1.29.0"):
+                 log=None, chip="sim", mpy="1.29.0", connect=None):
         self.dir = state_dir
+        self.connect = connect  # connect(host, port, timeout) -> socket for the download (None: the agent's)
         _mkdir(state_dir)
         self.name = name
         self.interface = interface
@@ -98,7 +99,8 @@ class SimDevice:
             self.responder, name=self.name, board=img["board"], version=img["version"], chip=self.chip,
             key_path=self.key_path, state_path=self.dir + "/fleet.json",
             partition=self.flash.partition_class(), reset=self._reset, veto=veto,
-            watchdog_ms=self.watchdog_ms, log=self.log, mpy=self.mpy, veto_path=self.dir + "/fleet.veto")
+            watchdog_ms=self.watchdog_ms, log=self.log, mpy=self.mpy, veto_path=self.dir + "/fleet.veto",
+            connect=self.connect)
         self.agent.advertise()
         self.agent.follow()
 
