@@ -1,0 +1,65 @@
+"""What the 200-device LAN of issue 13 (tools/scale, make scale-discovery) broke, held
+here on a simulated link with an injected clock: a host browser's default cache must
+hold a LAN of 200 services, and no datagram we send may exceed an Ethernet frame over
+IPv6 (it would be fragmented, RFC 6762 s17)."""
+from browse_fakes import Peer, Sim, response
+from mdns import browser as mb
+from mdns import cache as mc
+from mdns import querier as mq
+from mdns import wire
+from mdns.wire import FLAG_TC, Record, TYPE_PTR
+
+N = 200
+
+
+def peers(n=N):
+    return [Peer("dev %d" % i, host="dev-%d.local" % i, txt={"id": b"%d" % i},
+                 addrs=["10.77.%d.%d" % (i // 200, i % 200 + 1), "fd77::%x" % (i + 1)]) for i in range(n)]
+
+
+def test_host_browser_with_default_bounds_resolves_a_lan_of_200():
+    # 256 records (the board's bound) made the browse thrash: SRV and addresses of
+    # one instance evicted by the next one's, asked again, evicted again: none up.
+    assert mc.MAX_RECORDS >= 6 * N
+    sim = Sim()
+    got = []
+    b = mb.Browser("_http._tcp", on_event=got.append, engine=sim.eng)
+    sim.advance(200)
+    for p in peers():
+        sim.feed(p.announce())
+    sim.advance(3000)
+    up = set(e.instance for e in got if e.kind == "up" and e.addresses and e.port and e.txt)
+    assert len(up) == N, (len(up), len(b.cache), b.cache.evicted)
+    assert b.cache.evicted == 0
+
+
+def test_board_bounds_stay_as_they_were():
+    # MicroPython keeps the small bounds (a board's heap): the choice is by platform.
+    c = mc.Cache()
+    assert (c.max_records, c.max_bytes) == (mc.MAX_RECORDS, mc.MAX_BYTES)
+    assert mc.MAX_RECORDS == 4096 and mc.MAX_BYTES == 1 << 20  # CPython runs this
+
+
+def test_known_answers_of_200_instances_never_fragment_over_ipv6():
+    # s17: IPv6 (40) + UDP (8) + payload must fit a 1500-byte Ethernet frame; the
+    # 1460 of before made the first packet of each known-answer series a fragment.
+    assert wire.MAX_PAYLOAD + 40 + 8 <= 1500
+    sim = Sim()
+    q = mq.of(sim.eng)
+    svc = "_http._tcp.local"
+    q.cache.want(svc, TYPE_PTR)
+    for p in peers():
+        sim.feed(response([p.ptr()]))
+    q.ask(svc, TYPE_PTR)
+    sim.advance(200)
+    pk = sim.queries()
+    assert len(pk) >= 3
+    assert all(len(d) <= 1452 for t, m, d, dest in pk), [len(d) for t, m, d, dest in pk]
+    assert [bool(m.flags & FLAG_TC) for t, m, d, dest in pk] == [True] * (len(pk) - 1) + [False]
+    assert sum(len(m.answers) for t, m, d, dest in pk) == N
+
+
+def test_responses_split_within_the_ipv6_frame_too():
+    recs = [Record("dev-%d.local" % i, wire.TYPE_A, "10.77.0.%d" % (i % 250 + 1), 120, True) for i in range(300)]
+    pk = wire.encode(wire.Message(0, wire.FLAG_QR | wire.FLAG_AA, (), recs))
+    assert len(pk) >= 3 and all(len(d) <= 1452 for d in pk)
