@@ -63,3 +63,73 @@ def test_responses_split_within_the_ipv6_frame_too():
     recs = [Record("dev-%d.local" % i, wire.TYPE_A, "10.77.0.%d" % (i % 250 + 1), 120, True) for i in range(300)]
     pk = wire.encode(wire.Message(0, wire.FLAG_QR | wire.FLAG_AA, (), recs))
     assert len(pk) >= 3 and all(len(d) <= 1452 for d in pk)
+
+
+# ---- link flap (issue 13, scenario 4): Responder.rejoin -> ResponderPart.relink (s13)
+import os  # noqa: E402
+import random  # noqa: E402
+
+import pytest  # noqa: E402
+from test_responder_kit import Rig, Q, A, AAAA, PTR, SRV, svc  # noqa: E402
+from mdns import names  # noqa: E402
+
+SEEDS = [int(os.environ["MDNS_TIMING_SEED"])] if os.environ.get("MDNS_TIMING_SEED") else range(200)
+
+
+class RandRig(Rig):
+    def __init__(self, rng, **kw):
+        self.rng = rng
+        Rig.__init__(self, **kw)
+
+    def rand(self, lo, hi):
+        return self.rng.randint(lo, hi)
+
+
+def _flap(seed):
+    rng = random.Random(seed)
+    old = ("10.0.0.5", "fd77::5")[: rng.randint(1, 2)]
+    rig = RandRig(rng, addrs=old)
+    svcs = [svc("Cam %d" % i, port=8000 + i) for i in range(rng.randint(1, 3))]
+    rig.start(svcs)
+    rig.run(rng.randint(0, 4000))  # the link comes back while probing, announcing or idle
+    if rng.random() < 0.3:
+        rig.query(Q("_http._tcp.local", PTR), src=("10.0.0.9", 5353))  # an answer may be pending
+    new = rng.choice([old, ("10.0.0.6",), ("10.0.0.6", "fd77::6"), ("10.0.0.5", "fd77::6")])
+    was_announced = rig.part.host.announced
+    rig.clear()
+    t0 = rig.now
+    rig.part.relink(new, t0)
+    rig._collect()
+    rig.run(t0 + 4000)
+    return rig, t0, old, new, was_announced
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_relink_goodbye_then_probe_then_announce_within_2_s(seed):
+    rig, t0, old, new, was_announced = _flap(seed)
+    try:
+        mc = [(t, m) for t, d, m, _ in rig.out if d is None]
+        probes = [t for t, m in mc if not m.is_response and m.authorities]
+        host = names.fold(rig.part.hostname)
+        probed = set([host] + [names.fold(x.name) for x in rig.part.services])
+        assert probes and probes[0] - t0 <= 250, probes
+        ann = {}
+        for t, m in mc:
+            for r in m.answers + m.additionals:
+                if r.ttl and r.type in (A, AAAA) and names.fold(r.name) == host:
+                    ann.setdefault(r.data, t)
+                if r.ttl and r.cache_flush and names.fold(r.name) in probed:
+                    # s8.1 on every name again: nothing unique before three probes of it
+                    ps = [t for t, m in mc if not m.is_response and m.authorities and
+                          any(names.fold(q.name) == names.fold(r.name) for q in m.questions)]
+                    assert len(ps) >= 3 and t - ps[2] >= 250, (r.name, t, ps)
+        # s13: every address announced again, within 2 s of the link coming back
+        assert sorted(ann) == sorted(new) and max(ann.values()) - t0 <= 2000, (ann, new)
+        srv = [t for t, m in mc for r in m.answers if r.type == SRV and r.ttl]
+        assert len(srv) >= len(rig.part.services) and max(srv) - t0 <= 2000, srv
+        gone = set(old) - set(new)
+        byes = set(r.data for t, m in mc if t == t0 for r in m.answers
+                   if r.ttl == 0 and r.type in (A, AAAA))
+        assert byes == (gone if was_announced else set()), (byes, gone, was_announced)
+    except AssertionError as e:
+        raise AssertionError("seed %d (rerun: MDNS_TIMING_SEED=%d): %s" % (seed, seed, e)) from None
