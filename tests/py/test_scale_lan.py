@@ -133,3 +133,29 @@ def test_relink_goodbye_then_probe_then_announce_within_2_s(seed):
         assert byes == (gone if was_announced else set()), (byes, gone, was_announced)
     except AssertionError as e:
         raise AssertionError("seed %d (rerun: MDNS_TIMING_SEED=%d): %s" % (seed, seed, e)) from None
+
+
+def test_own_goodbye_for_the_old_address_looped_back_is_no_conflict():
+    # Seen on the testbed: after an address change, relink's goodbye for the old A came
+    # back over IPv6 from our link-local source (not one of our published addresses)
+    # while the name was being probed again, and the host renamed itself to dut-2.
+    from test_responder_kit import R
+
+    rig = Rig(addrs=("10.0.0.5", "fd77::5"))
+    rig.claim([svc()])
+    ev = []
+    rig.part.on_event = ev.append
+    rig.part.relink(("10.0.0.6", "fd77::5"), rig.now)
+    rig._collect()
+    rig.run(rig.now + 100)
+    rig.respond(R(rig.part.hostname, A, "10.0.0.5", ttl=0), src=("fe80::5", 5353))
+    rig.run(rig.now + 3000)
+    assert [e.kind for e in ev] == [], ev
+    assert rig.part.hostname == "kitchen-cam.local" and rig.part.host.live
+    # another host's record (TTL > 0) while probing is still a conflict (s8.1)
+    rig.part.relink(("10.0.0.7", "fd77::5"), rig.now)
+    rig._collect()
+    rig.run(rig.now + 100)
+    rig.respond(R(rig.part.hostname, A, "10.0.0.99"), src=("10.0.0.9", 5353))
+    rig.run(rig.now + 3000)
+    assert [e.kind for e in ev] == ["conflict", "renamed", "claimed"], ev
