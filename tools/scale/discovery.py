@@ -6,7 +6,7 @@ Recorded per browser: instances found with SRV, TXT and an address, time to all 
 and the datagrams and bytes that browser's host sent (counted on its veth0), with the
 known-answer packets (RFC 6762 s7.2: TC bit, answers per packet).
 
-    python tools/scale/discovery.py [--ours 18x10] [--zc 2x5] [--avahi 2x5] [--window 6]
+    python tools/scale/discovery.py [--ours 18x10] [--zc 2x5] [--avahi 2x5] [--window 10]
         [--mpy BIN] [--json out.json]       (root; everything inside test namespaces)
 """
 import argparse
@@ -42,6 +42,21 @@ def _traffic(c, span):
             "sent": [[round(p["t"] - t0, 3), p["family"], p["bytes"], p["qd"], p["an"], int(p["tc"])] for p in q]}
 
 
+def drops(host):
+    """UDP datagrams the kernel dropped in this namespace because a socket's receive
+    buffer was full (IPv4 + IPv6 RcvbufErrors)."""
+    out = host.run(["cat", "/proc/net/snmp", "/proc/net/snmp6"]).stdout.splitlines()
+    n = 0
+    for i, line in enumerate(out):
+        if line.startswith("Udp: ") and i + 1 < len(out) and out[i + 1].startswith("Udp: "):
+            head, vals = line.split()[1:], out[i + 1].split()[1:]
+            if "RcvbufErrors" in head and vals[0].isdigit():
+                n += int(vals[head.index("RcvbufErrors")])
+        elif line.startswith("Udp6RcvbufErrors"):
+            n += int(line.split()[1])
+    return n
+
+
 def _to_all(r):
     """Datagrams sent until every instance was found (from the first query on)."""
     if r.get("all_secs") is None:
@@ -58,7 +73,8 @@ def browse_ours(lan, host, window, mpy=None):
     tr = _traffic(c.stop(), window - 0.5)
     ups = [e for e in a.events() if e["ev"] in ("up", "changed") and e.get("complete")]
     names = set(e["instance"] for e in ups)
-    return dict(tr, found=len(names), all_secs=done["all_secs"], packets_to_all=None, missing=sorted(set(lan.instances) - names)[:10],
+    return dict(tr, found=len(names), all_secs=done["all_secs"], packets_to_all=None,
+                rcvbuf_drops=drops(lan[host]), missing=sorted(set(lan.instances) - names)[:10],
                 querier_messages=done["queries"], querier_datagrams=done["packets"])
 
 
@@ -78,6 +94,7 @@ def browse_zeroconf(lan, host, window):
                 found.setdefault(e["name"], e["t"] - t0)
     tr = _traffic(c.stop(), window - 0.5)
     z.kill()
+    tr["rcvbuf_drops"] = drops(lan[host])
     all_s = max(found.values()) if len(found) >= lan.total else None
     return dict(tr, found=len(found), all_secs=all_s)
 
@@ -97,12 +114,13 @@ def browse_avahi(lan, host, window):
             break
     tr = _traffic(c.stop(), window - 0.5)
     lan.tb.stop_process(s.proc)
+    tr["rcvbuf_drops"] = drops(lan[host])
     ours = [n for n in found if n[0] == "d"]
     all_s = max(found.values()) if len(found) >= lan.total else None
     return dict(tr, found=len(found), found_ours=len(ours), all_secs=all_s)
 
 
-def run(ours=(18, 10), zc=(2, 5), avahi=(2, 5), window=6.0, mpy=None, log=print):
+def run(ours=(18, 10), zc=(2, 5), avahi=(2, 5), window=10.0, mpy=None, log=print):
     """The scenario; returns a dict of figures (see the module doc)."""
     hosts = ["b-ours", "b-zc", "b-avahi"] + (["b-mpy"] if mpy else [])
     res = {"spec": {"ours": ours, "zc": zc, "avahi": avahi, "window_s": window}, "load_before": load()}
@@ -158,7 +176,7 @@ def main():
     ap.add_argument("--ours", type=_pair, default=(18, 10), help="PROCESSESxRESPONDERS (default 18x10)")
     ap.add_argument("--zc", type=_pair, default=(2, 5), help="python-zeroconf hosts x services (2x5)")
     ap.add_argument("--avahi", type=_pair, default=(2, 5), help="Avahi hosts x services (2x5)")
-    ap.add_argument("--window", type=float, default=6.0, help="seconds each browser runs (6)")
+    ap.add_argument("--window", type=float, default=10.0, help="seconds each browser runs (10)")
     ap.add_argument("--mpy", help="a MicroPython unix binary with mdnsfast: browse with it too")
     ap.add_argument("--json", help="write the figures here")
     a = ap.parse_args()
