@@ -23,6 +23,7 @@ import netns_guard  # noqa: E402
 from sniff import ETH_P_ALL, parse  # noqa: E402
 
 TC = 0x0200
+SO_TIMESTAMPNS = 35  # Linux: the kernel's receive time on each frame (no reader lag)
 
 
 def first_fragment(frame):
@@ -61,6 +62,7 @@ def main():
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind((args.iface, 0))
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     pkts = []
@@ -75,7 +77,7 @@ def main():
         if s not in r:
             continue
         try:
-            frame, addr = s.recvfrom(65535)
+            frame, anc, _, addr = s.recvmsg(65535, 64)
         except OSError as e:
             if e.errno == errno.ENETDOWN:  # the link went down under us: it comes back
                 continue
@@ -89,7 +91,12 @@ def main():
         if len(data) < 12:
             continue
         flags, qd, an = struct.unpack("!HHH", data[2:8])
-        pkts.append({"t": time.time(), "family": d["family"], "bytes": len(data), "qr": bool(flags & 0x8000),
+        t = time.time()
+        for level, kind, val in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(val) >= 16:
+                sec, ns = struct.unpack("@qq", val[:16])
+                t = sec + ns / 1e9
+        pkts.append({"t": t, "family": d["family"], "bytes": len(data), "qr": bool(flags & 0x8000),
                      "tc": bool(flags & TC), "qd": qd, "an": an, "dst": d["dst"],
                      "frag": d.get("frag", False)})
         if args.data:

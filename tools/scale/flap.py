@@ -97,7 +97,7 @@ class Flap:
         time.sleep(DOWN_S)
         t0 = time.time()
         self._link_up()
-        return self._round("flap", t0, self.obs)
+        return self._round("flap", t0, self._browser())
 
     def addr(self):
         n = 100 + len(self.rounds) % 100
@@ -106,7 +106,7 @@ class Flap:
         self._dut_ip("addr", "del", self.ip4 + "/24", "dev", "veth0")
         self._dut_ip("addr", "add", new + "/24", "dev", "veth0")
         old, self.ip4 = self.ip4, new
-        return self._round("addr", t0, self.obs, old=old, new=new)
+        return self._round("addr", t0, self._browser(), old=old, new=new)
 
     def move(self):
         other = self.br2 if self.where == self.tb.bridge_ns else self.tb.bridge_ns
@@ -117,9 +117,14 @@ class Flap:
         self.where = other
         # the route 224/4 went with the carrier
         self._dut_ip("route", "replace", "224.0.0.0/4", "dev", "veth0")
-        return self._round("move", t0, self.obs2a if other == self.br2 else self.obs)
+        return self._round("move", t0, self._browser())
+
+    def _browser(self):
+        """Our browser on the bridge the dut is plugged into now."""
+        return self.obs2a if self.where == self.br2 else self.obs
 
     def _round(self, kind, t0, browser, old=None, new=None):
+        # browser events: what the browser on the dut's LAN reported after t0
         time.sleep(SETTLE_S)
         r = {"kind": kind, "t0": t0, "load": load()[0]}
         rj = self.dut.events("rejoin")
