@@ -49,8 +49,9 @@ def _sent(counter_summary):
     return out
 
 
-def _first(sent, kind, t0, data=None):
-    ts = [t - t0 for t, k, d in sent if k == kind and t >= t0 and (data is None or d == data)]
+def _first(sent, kind, t0, data=None, early=0.0):
+    """Seconds from t0 to the first datagram of this kind (sent at most `early` s before t0)."""
+    ts = [t - t0 for t, k, d in sent if k == kind and t >= t0 - early and (data is None or d == data)]
     return min(ts) if ts else None
 
 
@@ -144,7 +145,8 @@ class Flap:
             t0 = r["t0"]
             r["probe_s"] = _first(sent, "probe", t0)
             r["announce_s"] = _first(sent, "announce", t0, r["new"])
-            r["bye_old_s"] = _first(sent, "bye", t0 - 0.5, r["old"]) if r["old"] else None
+            r["bye_old_s"] = _first(sent, "bye", t0, r["old"], early=0.5) if r["old"] else None
+            r["dut_sent"] = [(round(t - t0, 3), k, d) for t, k, d in sent if -0.5 < t - t0 < SETTLE_S]
             del r["t0"]
         return self.rounds
 
