@@ -71,18 +71,10 @@ import random  # noqa: E402
 
 import pytest  # noqa: E402
 from test_responder_kit import Rig, Q, A, AAAA, PTR, SRV, svc  # noqa: E402
+from test_responder_timing import RandRig  # noqa: E402
 from mdns import names  # noqa: E402
 
 SEEDS = [int(os.environ["MDNS_TIMING_SEED"])] if os.environ.get("MDNS_TIMING_SEED") else range(200)
-
-
-class RandRig(Rig):
-    def __init__(self, rng, **kw):
-        self.rng = rng
-        Rig.__init__(self, **kw)
-
-    def rand(self, lo, hi):
-        return self.rng.randint(lo, hi)
 
 
 def _flap(seed):

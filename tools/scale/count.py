@@ -10,7 +10,6 @@ import argparse
 import errno
 import json
 import os
-import select
 import signal
 import socket
 import struct
@@ -20,7 +19,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "interop", "peers"))
 import netns_guard  # noqa: E402
-from sniff import ETH_P_ALL, parse  # noqa: E402
+from sniff import ETH_P_ALL, parse, readable  # noqa: E402
 
 TC = 0x0200
 SO_TIMESTAMPNS = 35  # Linux: the kernel's receive time on each frame (no reader lag)
@@ -67,15 +66,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     pkts = []
     print(json.dumps({"event": "ready"}), flush=True)
-    while not stop:
-        try:
-            r, _, _ = select.select([s, sys.stdin], [], [], 0.2)
-        except InterruptedError:
-            continue
-        if sys.stdin in r and not sys.stdin.readline():
-            break
-        if s not in r:
-            continue
+    for _ in readable(s, stop):
         try:
             frame, anc, _, addr = s.recvmsg(65535, 64)
         except OSError as e:
