@@ -151,3 +151,23 @@ def test_own_goodbye_for_the_old_address_looped_back_is_no_conflict():
     rig.respond(R(rig.part.hostname, A, "10.0.0.99"), src=("10.0.0.9", 5353))
     rig.run(rig.now + 3000)
     assert [e.kind for e in ev] == ["conflict", "renamed", "claimed"], ev
+
+
+def test_interest_table_gives_up_past_32_names_without_reading_them_all():
+    # A browser of 200 services wants ~800 names; the engine rebuilt its table on each
+    # new want, de-duplicating all of them (quadratic: 75 % of the time to take in the
+    # answers of a 200-host LAN). Past 32 names the table is "every packet" anyway.
+    from mdns.engine import Engine
+
+    read = []
+
+    class Part:
+        def names(self):
+            for i in range(800):
+                read.append(i)
+                yield names.to_wire("dev-%d.local" % i)
+
+    eng = Engine()
+    eng.attach(Part())
+    assert eng._table is None and eng.wants(b"\x00" * 12)
+    assert len(read) == 33, len(read)
