@@ -530,10 +530,16 @@ class Sockets:
     def send(self, data, dest=None):
         """dest None: the mDNS group on every family; else (ip, port) by unicast."""
         if dest is None:
+            err = None
             if self.v4 is not None:
-                self.v4.sendto(data, self._g4)
+                try:
+                    self.v4.sendto(data, self._g4)
+                except OSError as e:
+                    err = e  # IPv4 gone (address changing): the IPv6 copy still goes out
             if self.v6 is not None:
                 self.v6.sendto(data, self._g6)
+            if err is not None:
+                raise err
             return
         ip = dest[0]
         s = self.v6 if ":" in ip else self.v4

@@ -468,3 +468,19 @@ def test_host_receive_buffer_and_own_link_local_source(fake):
     assert s.addrs == ["10.77.0.5", "fd77::5"]  # published: not the link-local one
     one = net.Sockets(["10.77.0.5"], ipv6=False, one_shot=True)
     assert one is not None and opt(fake[-1], real_socket.SOL_SOCKET, real_socket.SO_RCVBUF) == []
+
+
+def test_multicast_goes_out_on_ipv6_when_ipv4_fails(fake):
+    # issue 13: while the IPv4 address changes, sending on IPv4 fails; the goodbye for the
+    # old address was lost on IPv6 too, since the error ended send() before it
+    s = net.Sockets(["10.77.0.5", "fd77::5"])
+    v4 = [x for x in fake if x.family == real_socket.AF_INET][0]
+    v6 = [x for x in fake if x.family == real_socket.AF_INET6][0]
+
+    def fail(data, a):
+        raise OSError(99, "EADDRNOTAVAIL")
+
+    v4.sendto = fail
+    with pytest.raises(OSError):
+        s.send(b"bye")
+    assert v6.sent == [(b"bye", ("ff02::fb", 5353, 0, 7))]
