@@ -2,7 +2,7 @@
 # with the life cycle that triggers them. Mixin of ResponderPart.
 from . import wire
 from . import addr as _addr
-from .owned import (IDLE, ANNOUNCE, SERVICES_META, T_PTR, T_SRV,
+from .owned import (IDLE, ANNOUNCE, SERVICES_META, T_A, T_AAAA, T_PTR, T_SRV,
                     _Group, _fold, _key, _rf)
 
 
@@ -110,6 +110,26 @@ class Announce:
         for s in self.services:
             if s.host is None and s._g.live:
                 self._announce_again(s._g, now)
+
+    def relink(self, addrs, now):
+        """s13: the link came back or changed (a Wi-Fi reconnect): goodbye for the
+        addresses we no longer have (s10.1, while the link still carries it), then
+        probe and announce everything again: the first announcement goes out
+        0.75-1 s after the first probe (s8.1), 1-1.25 s after this call."""
+        new = [_addr.normalize(a) for a in addrs]
+        if new != self.addrs:
+            if self.host.announced:
+                self._send_goodbye([r for r in self.host.recs if r.type in (T_A, T_AAAA)
+                                    and _addr.normalize(r.data) not in new])
+            self.set_addrs(new, now)
+        if not self.started:
+            return
+        for g in self._groups():
+            if g.state == IDLE:
+                continue
+            g.reprobe = g.reprobe or g.announced  # the same names: no second "claimed"
+            self._drop_pending(g.recs)  # nothing of it goes out while probing
+            self._start_probe(g, now, True)
 
     def _changed(self, g, old, now):
         if not g.announced:

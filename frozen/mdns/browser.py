@@ -6,6 +6,7 @@ from . import wire
 from . import sync
 from . import names as _names
 from . import querier as _querier
+from . import cache as _cache
 from . import servicetype as _st
 from .engine import Event, Engine
 
@@ -392,14 +393,14 @@ class Browser(sync.Loop):
     `async with b:`, and `async for ev in b.events():`.
     Options: driver (an mdns.sync.Driver to share, e.g. a Responder's `driver`),
     engine (share an Engine; you drive it), sockets, clock, rand, addrs, ipv4,
-    ipv6, interface, resolve_timeout_ms (5000), max_records (256), max_bytes
-    (32768), on_error."""
+    ipv6, interface, resolve_timeout_ms (5000), max_records and max_bytes (the
+    cache's: 256 and 32768 on MicroPython, 4096 and 1 MiB on a host), on_error."""
 
     part_class = BrowserPart  # mdns.browseall.AllBrowser: every type
 
     def __init__(self, service_type, on_event=None, driver=None, engine=None, sockets=None,
                  clock=None, rand=None, addrs=None, ipv4=True, ipv6=True, interface=None,
-                 resolve_timeout_ms=RESOLVE_TIMEOUT_MS, max_records=256, max_bytes=32768,
+                 resolve_timeout_ms=RESOLVE_TIMEOUT_MS, max_records=_cache.MAX_RECORDS, max_bytes=_cache.MAX_BYTES,
                  on_error=None):
         if driver is not None:
             engine = driver.engine

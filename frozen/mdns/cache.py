@@ -10,9 +10,17 @@
 # is simply not stored. So a flood never grows the cache past its bounds and
 # never pushes out what a browse or a lookup is watching while anything else is
 # left to evict.
+import sys
+
 from . import wire
 from .names import fold, to_wire
 
+# Default bounds: a board's heap, or a host's, where one LAN can hold hundreds of
+# services (200 instances take ~1,200 records: 256 made a browse of them thrash).
+if sys.implementation.name == "micropython":
+    MAX_RECORDS, MAX_BYTES = 256, 32768
+else:
+    MAX_RECORDS, MAX_BYTES = 4096, 1 << 20
 REFRESH_PCT = (80, 85, 90, 95)  # s5.2
 POOF_WINDOW_MS = 10000  # s10.5
 POOF_GAP_MS = 1000  # s10.5: queries counted must be a second apart (s5.2 spacing)
@@ -39,7 +47,7 @@ class Cache:
     "batch" (record None) once at the end of each packet or timer round that changed
     something, so a listener can act once per change rather than per record."""
 
-    def __init__(self, max_records=256, max_bytes=32768, rand=None):
+    def __init__(self, max_records=MAX_RECORDS, max_bytes=MAX_BYTES, rand=None):
         if max_records < 1 or max_bytes < 1:
             raise ValueError("cache: max_records and max_bytes must be positive")
         self.max_records = max_records

@@ -27,7 +27,11 @@ class Defend:
                 continue
             if g.state in (WAIT, PROBE):
                 # s8.1: a response with a record of the name we probe (any type),
-                # other than exactly one of ours, means the name is taken.
+                # other than exactly one of ours, means the name is taken. A goodbye
+                # (TTL 0) gives a record up: no claim on the name (ours for an old
+                # address, looped back from our IPv6 link-local source, was one).
+                if r.ttl == 0:
+                    continue
                 self._conflict(g, now, "name in use")
                 return
             # s9: established; a record of a type we own, with other rdata, is a conflict.

@@ -149,8 +149,13 @@ class Engine:
             for n in got:
                 if n not in names:
                     names.append(n)
-        if not names or len(names) > 32:
-            self._table = None if len(names) > 32 else b""
+                    if len(names) > 32:
+                        # too many to match one by one: every packet goes in. Stop here:
+                        # a browser of 200 services has ~800 (the dedup was quadratic)
+                        self._table = None
+                        return
+        if not names:
+            self._table = b""
             return
         self._table = b"".join(names)
         # Only for a responder alone (its names change rarely) on the pure-Python backend:

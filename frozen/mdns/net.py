@@ -40,6 +40,8 @@ IPV6_MULTICAST_HOPS = _c("IPV6_MULTICAST_HOPS", 18, None)
 IPV6_MULTICAST_LOOP = _c("IPV6_MULTICAST_LOOP", 19, None)
 IPV6_JOIN_GROUP = getattr(socket, "IPV6_JOIN_GROUP", None) or _c("IPV6_ADD_MEMBERSHIP", 20, None)
 IPV6_V6ONLY = _c("IPV6_V6ONLY", 26, None)
+SO_RCVBUF = _c("SO_RCVBUF", 8, None)
+RCVBUF = 1 << 20  # a host's receive buffer: hundreds of answers to one query arrive in ~0.1 s
 SO_REUSEPORT = getattr(socket, "SO_REUSEPORT", None if _MPY else None)
 if SO_REUSEPORT is None and _UNIX_MPY:
     SO_REUSEPORT = 15
@@ -387,7 +389,7 @@ class Sockets:
         if want6:
             self.v6 = self._open6()
         self.addrs = [i.ip for i in ifaces if (i.v6 and self.v6) or (not i.v6 and self.v4)]
-        self._own = set(self.addrs)
+        self._own = self._own_addrs()
         self._where = link_names(ifaces, self.index6)
         self._g4 = _sockaddr(GROUP4, port) if self.v4 else None
         self._g6 = _sockaddr(GROUP6, port, self.index6) if self.v6 else None
@@ -403,6 +405,11 @@ class Sockets:
 
     def _reuse(self, s):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if SO_RCVBUF is not None and not self.one_shot:
+            try:  # the kernel caps it at net.core.rmem_max
+                s.setsockopt(socket.SOL_SOCKET, SO_RCVBUF, RCVBUF)
+            except OSError:
+                pass
         if SO_REUSEPORT is not None:
             try:
                 s.setsockopt(socket.SOL_SOCKET, SO_REUSEPORT, 1)
@@ -523,10 +530,16 @@ class Sockets:
     def send(self, data, dest=None):
         """dest None: the mDNS group on every family; else (ip, port) by unicast."""
         if dest is None:
+            err = None
             if self.v4 is not None:
-                self.v4.sendto(data, self._g4)
+                try:
+                    self.v4.sendto(data, self._g4)
+                except OSError as e:
+                    err = e  # IPv4 gone (address changing): the IPv6 copy still goes out
             if self.v6 is not None:
                 self.v6.sendto(data, self._g6)
+            if err is not None:
+                raise err
             return
         ip = dest[0]
         s = self.v6 if ":" in ip else self.v4
@@ -544,7 +557,7 @@ class Sockets:
                 self.ifaces = new
                 self._link = self._src = None
                 self.addrs = [i.ip for i in new if (i.v6 and self.v6) or (not i.v6 and self.v4)]
-                self._own = set(self.addrs)
+                self._own = self._own_addrs()
                 self._where = link_names(new, self.index6)
         for s, join in ((self.v4, self._join4), (self.v6, self._join6)):
             if s is None:
@@ -570,6 +583,16 @@ class Sockets:
         self.v4 = self.v6 = None
 
     # -- source checks
+    def _own_addrs(self):
+        # IPv6 multicast leaves from the link-local address (the kernel's choice for
+        # ff02::fb): ours too, though not published.
+        own = set(self.addrs)
+        if self.v6 is not None and not _LWIP:
+            for i, _ in _linux_ifaces_v6(self.index6 or None):
+                if i.ip.startswith("fe80:"):
+                    own.add(i.ip)
+        return own
+
     def is_own(self, src):
         """A datagram we sent ourselves, looped back."""
         return src[1] == self.port and src[0] in self._own

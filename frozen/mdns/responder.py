@@ -267,13 +267,9 @@ class Responder(sync.Loop):
         self._after_api()
 
     def rejoin(self, addrs=None):
-        """After a network reconnect: join the groups again and announce new addresses."""
+        """After a network reconnect: join the groups again, then probe and announce
+        everything again (RFC 6762 s13), with a goodbye for addresses gone."""
         self._open()
         got = self.net.rejoin(addrs)
-        now = self.driver.clock()
-        if list(got) != self.part.addrs:
-            self.part.set_addrs(got, now)
-        else:
-            for g in self.part._groups():
-                self.part._announce_again(g, now)
+        self.part.relink(list(got), self.driver.clock())
         self._after_api()

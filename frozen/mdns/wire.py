@@ -27,7 +27,7 @@ CLASS_IN = 1
 FLAG_QR = 0x8000
 FLAG_AA = 0x0400
 FLAG_TC = 0x0200
-MAX_PAYLOAD = 1460
+MAX_PAYLOAD = 1452  # s17: 1500-byte Ethernet MTU less IPv6 (40) and UDP (8) headers: no fragments
 
 TYPE_NAMES = {1: "A", 12: "PTR", 16: "TXT", 28: "AAAA", 33: "SRV", 47: "NSEC", 255: "ANY",
               2: "NS", 5: "CNAME", 6: "SOA", 15: "MX", 17: "RP", 18: "AFSDB", 21: "RT", 26: "PX", 36: "KX",

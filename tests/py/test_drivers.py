@@ -183,39 +183,54 @@ def test_responder_api_sync_loop_events_services():
     assert net.closed
 
 
-def test_responder_rejoin_announces_again():
-    net = FakeNet()
-    clk = FakeClock()
-    r = Responder("kitchen-cam", sockets=net, clock=clk, rand=zero)
-    for _ in range(10):
-        clk.t += max(r.next_timeout_ms(), 0)
-        r.process()
-    net.sent[:] = []
-    clk.t += 5000  # a reconnect, a while later (s6: not within 1 s of the last announcement)
-    r.rejoin()
-    assert net.rejoined == 1
-    assert any(m.is_response and m.answers for m, _ in net.sent)
-    # a new address after the reconnect: announced (twice, 1 s apart, cache-flush),
-    # the old reverse name says goodbye
-    net.sent[:] = []
-    t0 = clk.t
-    r.rejoin(["10.0.0.6"])
-    assert r.addrs == ["10.0.0.6"]
-    times = []
-    for i in range(10):
+def _rejoin_log(r, net, clk):
+    """Run r until idle: [(t, kind)] with kind probe / announce A-address / bye NAME."""
+    log = []
+    for i in range(20):
         if i:
             clk.t += max(r.next_timeout_ms(), 0)
             r.process()
         for m, _d in net.sent:
-            if any(a.type == A and a.data == "10.0.0.6" and a.ttl and a.cache_flush for a in m.answers):
-                times.append(clk.t)
-        bye = [(a.name, a.ttl) for m, _d in net.sent for a in m.answers if a.ttl == 0]
+            if not m.is_response and m.authorities:
+                log.append((clk.t, "probe"))
+            for a in m.answers:
+                if a.ttl == 0:
+                    log.append((clk.t, "bye " + a.name + ("" if a.type != A else " " + a.data)))
+                elif a.type == A and a.cache_flush:
+                    log.append((clk.t, "announce " + a.data))
         net.sent[:] = []
-        if bye:
-            assert bye == [("5.0.0.10.in-addr.arpa", 0)]
         if r.next_timeout_ms() < 0:
             break
-    assert times == [t0, t0 + 1000]
+    return log
+
+
+def test_responder_rejoin_probes_then_announces_again():
+    # s13: after a reconnect every name is probed again, then announced; a new
+    # address: goodbye for the old one (A and reverse name) at once, then the same.
+    net = FakeNet()
+    clk = FakeClock()
+    events = []
+    r = Responder("kitchen-cam", sockets=net, clock=clk, rand=zero, on_event=events.append)
+    for _ in range(10):
+        clk.t += max(r.next_timeout_ms(), 0)
+        r.process()
+    net.sent[:] = []
+    clk.t += 5000  # a reconnect, a while later
+    t0 = clk.t
+    r.rejoin()
+    assert net.rejoined == 1
+    log = _rejoin_log(r, net, clk)
+    assert log == [(t0, "probe"), (t0 + 250, "probe"), (t0 + 500, "probe"),
+                   (t0 + 750, "announce 10.0.0.5"), (t0 + 1750, "announce 10.0.0.5")], log
+    clk.t += 5000
+    t0 = clk.t
+    r.rejoin(["10.0.0.6"])
+    assert r.addrs == ["10.0.0.6"]
+    log = _rejoin_log(r, net, clk)
+    assert sorted(log[:2]) == [(t0, "bye 5.0.0.10.in-addr.arpa"), (t0, "bye kitchen-cam.local 10.0.0.5")], log
+    assert log[2:] == [(t0, "probe"), (t0 + 250, "probe"), (t0 + 500, "probe"),
+                       (t0 + 750, "announce 10.0.0.6"), (t0 + 1750, "announce 10.0.0.6")], log
+    assert [e.kind for e in events] == ["claimed"]  # the same name: claimed once
 
 
 def test_responder_name_conflict_reported_and_hostname_updated():

@@ -455,3 +455,32 @@ def test_one_shot_binds_an_ephemeral_port_joins_nothing_and_sends_to_5353(fake):
     assert not opt(v4, net.IPPROTO_IP, net.IP_ADD_MEMBERSHIP)
     s.send(b"q")
     assert v4.sent == [(b"q", ("224.0.0.251", 5353))] and v6.sent[0][1][:2] == ("ff02::fb", 5353)
+
+
+def test_host_receive_buffer_and_own_link_local_source(fake):
+    # issue 13: 200 hosts answer one query within ~0.1 s (a bigger receive buffer on a
+    # host), and our own IPv6 multicasts come back from the link-local address
+    s = net.Sockets(["10.77.0.5", "fd77::5"])
+    for x in fake:
+        assert opt(x, real_socket.SOL_SOCKET, real_socket.SO_RCVBUF) == [net.RCVBUF]
+    assert s.is_own(("fe80::5", 5353)) and s.is_own(("fd77::5", 5353))
+    assert not s.is_own(("fe80::9", 5353)) and not s.is_own(("fe80::5", 40000))
+    assert s.addrs == ["10.77.0.5", "fd77::5"]  # published: not the link-local one
+    one = net.Sockets(["10.77.0.5"], ipv6=False, one_shot=True)
+    assert one is not None and opt(fake[-1], real_socket.SOL_SOCKET, real_socket.SO_RCVBUF) == []
+
+
+def test_multicast_goes_out_on_ipv6_when_ipv4_fails(fake):
+    # issue 13: while the IPv4 address changes, sending on IPv4 fails; the goodbye for the
+    # old address was lost on IPv6 too, since the error ended send() before it
+    s = net.Sockets(["10.77.0.5", "fd77::5"])
+    v4 = [x for x in fake if x.family == real_socket.AF_INET][0]
+    v6 = [x for x in fake if x.family == real_socket.AF_INET6][0]
+
+    def fail(data, a):
+        raise OSError(99, "EADDRNOTAVAIL")
+
+    v4.sendto = fail
+    with pytest.raises(OSError):
+        s.send(b"bye")
+    assert v6.sent == [(b"bye", ("ff02::fb", 5353, 0, 7))]

@@ -56,6 +56,19 @@ def parse(frame, port):
             "data": u[8:ulen].hex()}
 
 
+def readable(sock, stop):
+    """Yield each time `sock` has a frame, until `stop` (set by SIGTERM) or end of stdin."""
+    while not stop:
+        try:
+            r, _, _ = select.select([sock, sys.stdin], [], [], 0.2)
+        except InterruptedError:
+            continue
+        if sys.stdin in r and not sys.stdin.readline():
+            return
+        if sock in r:
+            yield
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ns", default=os.environ.get(netns_guard.ENV))
@@ -71,22 +84,15 @@ def main():
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     sys.stdout.write(json.dumps({"event": "ready"}) + "\n")
     sys.stdout.flush()
-    while not stop:
-        try:
-            r, _, _ = select.select([s, sys.stdin], [], [], 0.2)
-        except InterruptedError:
+    for _ in readable(s, stop):
+        frame, addr = s.recvfrom(65535)
+        if addr[2] == socket.PACKET_OUTGOING:  # br0 sends nothing we care about; avoid doubles
             continue
-        if sys.stdin in r and not sys.stdin.readline():
-            break
-        if s in r:
-            frame, addr = s.recvfrom(65535)
-            if addr[2] == socket.PACKET_OUTGOING:  # br0 sends nothing we care about; avoid doubles
-                continue
-            d = parse(frame, args.port)
-            if d:
-                d["t"] = time.time()
-                sys.stdout.write(json.dumps(d) + "\n")
-                sys.stdout.flush()
+        d = parse(frame, args.port)
+        if d:
+            d["t"] = time.time()
+            sys.stdout.write(json.dumps(d) + "\n")
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

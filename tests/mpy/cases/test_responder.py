@@ -226,3 +226,24 @@ def test_heap_per_answered_query():
     print("heap: answer one A query %d bytes, drop a foreign query %d bytes" % (n, d))
     assert n < 16000, n
     assert d < 2000, d  # the pure-Python drop test (fastpy.match); mdnsfast in C allocates nothing
+
+
+def test_relink_after_reconnect_goodbye_probe_announce():
+    # issue 13 (RFC 6762 s13, s10.1): Responder.rejoin's path on the device: goodbye
+    # for the address gone, three probes, then the new address announced; our own
+    # goodbye heard back while probing is no conflict.
+    rig = claimed_rig([Service("Cam", "_http._tcp", 80)])
+    rig.part.relink(("10.0.0.6",), rig.now)
+    t0 = rig.now
+    rig.collect()
+    byes = [r.data for t, d, m in responses(rig) for r in m.answers if r.ttl == 0 and r.type == A]
+    eq(byes, ["10.0.0.5"])
+    w = wire.Message(flags=wire.FLAG_QR | wire.FLAG_AA,
+                     answers=[wire.Record(HOSTN, A, "10.0.0.5", ttl=0)])
+    rig.feed(w, src=("fe80::5", 5353))
+    rig.run(t0 + 2000)
+    eq(len(probes(rig)), 6)  # host and service, three each
+    ann = [t for t, d, m in responses(rig) for r in m.answers if r.type == A and r.ttl and r.data == "10.0.0.6"]
+    eq(bool(ann) and ann[0] - t0 <= 2000, True)
+    eq([e.kind for e in rig.events], [])
+    eq(rig.part.hostname, HOSTN)
