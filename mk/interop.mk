@@ -1,7 +1,8 @@
 # Interop tier: real mDNS peers (Avahi, python-zeroconf, dig) and our own code on a virtual
 # LAN of network namespaces that the tests create and remove (tests/interop/testbed.py).
 # Needs root; fails (never skips) without it. The MicroPython unix-port scenarios need a
-# built binary and run in `make test-unix MICROPY_DIR=...` instead. Per-test limit: MDNS_INTEROP_TIMEOUT seconds.
+# built binary and run in `make test-unix MICROPY_DIR=...` instead; tiers of their own deselect
+# theirs through INTEROP_DESELECT (e.g. mk/scale-load.mk). Per-test limit: MDNS_INTEROP_TIMEOUT seconds.
 .PHONY: test-interop
 TEST_TIERS += test-interop
 MDNS_INTEROP_TIMEOUT ?= 180
@@ -11,4 +12,4 @@ test-interop: $(STAMP)/venv $(STAMP)/debian
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "test-interop: needs root (network namespaces, veth, bridge): run 'sudo make test-interop'; CI runs as root" >&2; \
 	  exit 1; fi
-	MDNS_VENV=$(VENV) MDNS_INTEROP_TIMEOUT=$(MDNS_INTEROP_TIMEOUT) $(PYTEST) -q tests/interop -k 'not micropython_unix'
+	MDNS_VENV=$(VENV) MDNS_INTEROP_TIMEOUT=$(MDNS_INTEROP_TIMEOUT) $(PYTEST) -q tests/interop -k 'not micropython_unix $(INTEROP_DESELECT)'

@@ -101,7 +101,7 @@ def responder_flood(a, tb, mpy):
 
 def browser_flood(a, tb, mpy):
     b = tb["dut"]
-    p = b.popen(common.role_argv(b, "browse", ["_flood._tcp", b.ip4, 25, 256, 32768], mpy, a.heap_kb),
+    p = b.popen(common.role_argv(b, "browse", ["_flood._tcp", b.ip4, a.browser_seconds, 256, 32768], mpy, a.heap_kb),
                 stdout=common.subprocess_pipe())
     st = LineStream(p, common.parse_role, name="browser")
     st.wait_for(lambda e: "m" in e, 20, what="browser running")
@@ -117,7 +117,7 @@ def browser_flood(a, tb, mpy):
     g.stdin.write("go\n")
     g.stdin.flush()
     took = gs.wait_for(lambda l: l.startswith("announced"), 30, what="announced").split()
-    p.wait(40)
+    p.wait(a.browser_seconds + 20)
     ms = [x for x in st.items if "m" in x]
     downs = [e["name"] for e in st.items if e.get("e") == "down"]
     final = [e["name"] for e in st.items if e.get("e") == "final"]
@@ -164,6 +164,7 @@ def main():
     ap.add_argument("--mpy", help="the unix MicroPython binary with mdnsfast (else CPython)")
     ap.add_argument("--heap-kb", type=int, default=None)
     ap.add_argument("--browser", action="store_true", help="also the 1,000-service browser flood")
+    ap.add_argument("--browser-seconds", type=int, default=20, help="how long the browser runs")
     ap.add_argument("--json")
     a = ap.parse_args()
     install_sigterm_cleanup()
