@@ -52,11 +52,19 @@ def rcvbuf_errors(host):
 
 def responder_flood(a, tb, mpy):
     dut = tb["dut"]
-    args = [NAMES[0], dut.ip4, int(a.seconds) + 30, NAMES[2], NAMES[1], NAMES[4], NAMES[3]]
-    p = dut.popen(common.role_argv(dut, "respond", args, mpy, a.heap_kb), stdout=common.subprocess_pipe())
-    st = LineStream(p, common.parse_role, name="responder")
-    for n in ("Flood Svc._flood._tcp.local", "KA Svc._floodka._tcp.local"):
-        st.wait_for(lambda e: e.get("e") == "claimed" and e["name"] == n, 20, what="claimed " + n)
+    if a.peer == "zeroconf":
+        # the same names served by python-zeroconf, for the ratio in the same run
+        zc = dut.zeroconf(ipv6=False)
+        for inst, typ in ((NAMES[2], NAMES[1]), (NAMES[4], NAMES[3])):
+            zc.register(inst, typ, 8080, txt={"v": "1"}, host=NAMES[0] + ".local", addresses=[dut.ip4],
+                        allow_name_change=False)
+        p, st = zc.proc, LineStream(type("NoOutput", (), {"stdout": []})(), name="none")
+    else:
+        args = [NAMES[0], dut.ip4, int(a.seconds) + 30, NAMES[2], NAMES[1], NAMES[4], NAMES[3]]
+        p = dut.popen(common.role_argv(dut, "respond", args, mpy, a.heap_kb), stdout=common.subprocess_pipe())
+        st = LineStream(p, common.parse_role, name="responder")
+        for n in ("Flood Svc._flood._tcp.local", "KA Svc._floodka._tcp.local"):
+            st.wait_for(lambda e: e.get("e") == "claimed" and e["name"] == n, 20, what="claimed " + n)
     time.sleep(2.5)  # past the announcements (s8.3), so what follows answers queries only
     g = tb["gen"].popen(gen_argv(tb, ["--rate", a.rate, "--seconds", a.seconds, "--warmup", a.warmup,
                                       "--names"] + NAMES), stdin=common.subprocess_pipe(),
@@ -91,7 +99,7 @@ def responder_flood(a, tb, mpy):
     res["cpu_share"] = round(cpu / res["seconds"], 3)
     res["samples"] = samples
     ts = [s["t"] for s in samples]
-    res["heap"] = common.flatness(ts, [s.get("heap", 0) for s in samples], a.warmup + 8, a.seconds)
+    res["heap"] = None if a.peer else common.flatness(ts, [s.get("heap", 0) for s in samples], a.warmup + 8, a.seconds)
     res["rss_kb"] = common.flatness(ts, [s["rss_kb"] for s in samples], a.warmup + 8, a.seconds)
     if mpy:
         res["mem_free"] = [s.get("free") for s in samples]
@@ -162,13 +170,14 @@ def main():
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--warmup", type=float, default=2.0)
     ap.add_argument("--mpy", help="the unix MicroPython binary with mdnsfast (else CPython)")
+    ap.add_argument("--peer", choices=["zeroconf"], help="flood python-zeroconf's responder instead of ours")
     ap.add_argument("--heap-kb", type=int, default=None)
     ap.add_argument("--browser", action="store_true", help="also the 1,000-service browser flood")
     ap.add_argument("--browser-seconds", type=int, default=20, help="how long the browser runs")
     ap.add_argument("--json")
     a = ap.parse_args()
     install_sigterm_cleanup()
-    impl = "micropython-unix" if a.mpy else "cpython"
+    impl = "python-zeroconf" if a.peer else "micropython-unix" if a.mpy else "cpython"
     load0 = common.load_avg()
     print("flood: %s, %g datagrams/s for %g s, load %s" % (impl, a.rate, a.seconds, " ".join(load0)), flush=True)
     tb = Testbed(["dut", "gen"]).up()
