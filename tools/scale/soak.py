@@ -28,6 +28,15 @@ def start(host, role, args, mpy=None, heap_kb=None):
     return p, LineStream(p, common.parse_role, name="%s %s" % (role, host.name))
 
 
+def last_sample(stream):
+    # the newest "M" line (events may follow it in any number)
+    items = stream.items
+    for i in range(len(items) - 1, max(-1, len(items) - 5000), -1):
+        if "m" in items[i]:
+            return items[i]
+    return None
+
+
 def expected(churn_streams):
     """name -> [ups, changes, downs] the churn did (every service is removed at the end)."""
     want = {}
@@ -75,9 +84,10 @@ def run(a):
     try:
         total = churn_s + 25
         procs["responder"] = start(tb["resp"], "respond", ["soak-resp", tb["resp"].ip4, total + 5, "Soak Resp", "_soakr._tcp"])
-        procs["browser"] = start(tb["browse"], "browse", [TYPE, tb["browse"].ip4, total])
+        bounds = [a.max_records, a.max_bytes]
+        procs["browser"] = start(tb["browse"], "browse", [TYPE, tb["browse"].ip4, total] + bounds)
         if a.mpy:
-            procs["browser_mpy"] = start(tb["mpy"], "browse", [TYPE, tb["mpy"].ip4, total], a.mpy, a.heap_kb)
+            procs["browser_mpy"] = start(tb["mpy"], "browse", [TYPE, tb["mpy"].ip4, total] + bounds, a.mpy, a.heap_kb)
         zc = tb["zc"].zeroconf(ipv6=False)
         zc.browse(TYPE)
         procs["zeroconf"] = (zc.proc, zc.events)
@@ -100,10 +110,9 @@ def run(a):
                 ps = common.proc_sample(p.pid)
                 if ps is None:
                     continue
-                ms = [x for x in s.items[-5:] if "m" in x] if k != "zeroconf" else []
-                if ms:
-                    ps["heap"] = ms[-1]["heap"]
-                    ps["free"] = ms[-1]["free"]
+                m = last_sample(s) if k != "zeroconf" else None
+                if m:
+                    ps["heap"], ps["free"], ps["extra"] = m["heap"], m["free"], m["extra"]
                 ps["t"] = round(now - t0, 2)
                 samples[k].append(ps)
             tot = {"t": round(now - t0, 2), "rss_kb": 0, "cpu_s": 0.0}
@@ -132,7 +141,7 @@ def run(a):
 def verdict(a, churn_s, churn, procs, samples, loads):
     want = expected([s for p, s in churn])
     n = [sum(w[i] for w in want.values()) for i in range(3)]
-    res = {"minutes": a.minutes, "hosts": a.hosts, "seed": a.seed, "p": a.p, "warmup_s": a.warmup_s,
+    res = {"minutes": a.minutes, "hosts": a.hosts, "max_records": a.max_records, "max_bytes": a.max_bytes, "seed": a.seed, "p": a.p, "warmup_s": a.warmup_s,
            "churn": {"added": n[0], "txt_changes": n[1], "removed": n[2], "per_s": round(sum(n) / churn_s, 2)},
            "loads": loads, "samples": samples, "checks": {}, "processes": {}}
     fails = []
@@ -162,6 +171,12 @@ def verdict(a, churn_s, churn, procs, samples, loads):
             if None in vs:
                 continue
             f[m] = common.flatness(ts, vs, a.warmup_s, churn_s)
+        ex = [s["extra"] for s in samples[k] if s.get("extra") and k.startswith("browser")]
+        if ex:  # roles.browse: cache records, bytes, evicted, instances up
+            f["cache_records_max"] = max(e[0] for e in ex)
+            f["cache_bytes_max"] = max(e[1] for e in ex)
+            f["evicted"] = ex[-1][2]
+            f["instances_up_max"] = max(e[3] for e in ex)
         cpu = [s["cpu_s"] for s in samples[k] if s["t"] >= 0]
         f["cpu_s"] = round(cpu[-1] - cpu[0], 2) if cpu else None
         res["processes"][k] = f
@@ -192,6 +207,8 @@ def main():
     ap.add_argument("--mpy", help="the unix MicroPython binary with mdnsfast: its browser runs too")
     ap.add_argument("--heap-kb", type=int, default=None, help="-X heapsize for --mpy (e.g. 256)")
     ap.add_argument("--max-growth-pct", type=float, default=5.0)
+    ap.add_argument("--max-records", type=int, default=256, help="our browsers' cache bound (default: the API's)")
+    ap.add_argument("--max-bytes", type=int, default=32768)
     ap.add_argument("--json")
     a = ap.parse_args()
     if a.seed is None:
