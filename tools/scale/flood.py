@@ -67,7 +67,7 @@ def responder_flood(a, tb, mpy):
             st.wait_for(lambda e: e.get("e") == "claimed" and e["name"] == n, 20, what="claimed " + n)
     time.sleep(2.5)  # past the announcements (s8.3), so what follows answers queries only
     g = tb["gen"].popen(gen_argv(tb, ["--rate", a.rate, "--seconds", a.seconds, "--warmup", a.warmup,
-                                      "--names"] + NAMES), stdin=common.subprocess_pipe(),
+                                      "--tol-ms", a.tol_ms, "--names"] + NAMES), stdin=common.subprocess_pipe(),
                         stdout=common.subprocess_pipe())
     gs = LineStream(g, name="flood_gen")
     gs.wait_for(lambda l: l == "ready", 20, what="generator ready")
@@ -113,6 +113,7 @@ def browser_flood(a, tb, mpy):
                 stdout=common.subprocess_pipe())
     st = LineStream(p, common.parse_role, name="browser")
     st.wait_for(lambda e: "m" in e, 20, what="browser running")
+    drops0 = rcvbuf_errors(b)
     g = tb["gen"].popen(gen_argv(tb, ["--announce", 1000, "--watch", 5, "--type", "_flood._tcp"]),
                         stdin=common.subprocess_pipe(), stdout=common.subprocess_pipe())
     gs = LineStream(g, name="announcer")
@@ -135,7 +136,7 @@ def browser_flood(a, tb, mpy):
             "ups_total": len(ups()), "downs_total": len(downs),
             "max_records": 256, "max_bytes": 32768,
             "cache_len_max": max(x["extra"][0] for x in ms), "cache_bytes_max": max(x["extra"][1] for x in ms),
-            "evicted": ms[-1]["extra"][2], "exit": p.returncode,
+            "evicted": ms[-1]["extra"][2], "exit": p.returncode, "kernel_drops": rcvbuf_errors(b) - drops0,
             "heap": [x["heap"] for x in ms]}
 
 
@@ -156,7 +157,9 @@ def checks(r, br):
         if br["watched_down"] or br["watched_up_after"] != br["watched_up_before"] or br["watched_up_before"] != 5:
             f.append("watched services: %d up before, %d down, %d up after" % (
                 br["watched_up_before"], br["watched_down"], br["watched_up_after"]))
-        if br["cache_len_max"] > br["max_records"] or br["cache_bytes_max"] > br["max_bytes"] or not br["evicted"]:
+        # evictions happen when more arrived than fits (the kernel drops some of the burst first)
+        full = br["cache_len_max"] >= br["max_records"]
+        if br["cache_len_max"] > br["max_records"] or br["cache_bytes_max"] > br["max_bytes"] or (full and not br["evicted"]):
             f.append("browser cache: %d records / %d bytes max, %d evicted" % (
                 br["cache_len_max"], br["cache_bytes_max"], br["evicted"]))
         if br["exit"] != 0:
@@ -169,6 +172,7 @@ def main():
     ap.add_argument("--rate", type=float, default=5000)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--warmup", type=float, default=2.0)
+    ap.add_argument("--tol-ms", type=float, default=30.0, help="processing time allowed on top of the RFC delays")
     ap.add_argument("--mpy", help="the unix MicroPython binary with mdnsfast (else CPython)")
     ap.add_argument("--peer", choices=["zeroconf"], help="flood python-zeroconf's responder instead of ours")
     ap.add_argument("--heap-kb", type=int, default=None)
