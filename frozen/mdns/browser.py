@@ -225,8 +225,7 @@ class BrowserPart:
                 lst.append(k)
 
     def _hold(self, i, on):
-        # what a service reported up stands on is evicted last (a flood of new
-        # services must not push it out): its PTR, SRV, TXT and addresses
+        # a service reported up: its PTR, SRV, TXT and addresses are evicted last
         new = ()
         if on:
             new = [i.ptr_key, (_names.fold(i.name), wire.TYPE_SRV), (_names.fold(i.name), wire.TYPE_TXT)]
@@ -352,8 +351,7 @@ class BrowserPart:
                 self._hold(i, True)
                 self._emit("up", f)
             else:
-                # lost part of it while its `up` was settling (evicted, flushed): a stale
-                # up_at would keep deadline() in the past and the driver spinning
+                # lost a part while settling: a stale up_at would spin the driver
                 i.up_at = None
 
     def _last_known(self, i, f):
