@@ -3,7 +3,8 @@
 #   make scale-flood [FLOOD_RATE=5000 FLOOD_SECONDS=60] [MICROPY_DIR=...]
 #       FLOOD_RATE datagrams/s for FLOOD_SECONDS at one responder (CPython, then the 32-bit
 #       unix binary with mdnsfast built by `make unix UNIX_BITS=32`), then a browser under
-#       1,000 services at once (tools/scale/flood.py); part of `make bench-scale`.
+#       1,000 services at once (tools/scale/flood.py), and python-zeroconf's responder under the
+#       same flood for the ratio; part of `make bench-scale`.
 #   make soak [SOAK_MINUTES=30] [MICROPY_DIR=...]
 #       churn across 50 hosts with our browser, responder and resolver and python-zeroconf's
 #       browser throughout (tools/scale/soak.py); writes $(SCALE_DIR)/soak-N.json and a PNG.
@@ -41,6 +42,8 @@ scale-flood: $(STAMP)/venv $(STAMP)/debian scale-mpy
 	@mkdir -p $(SCALE_DIR)
 	@echo "== scale-flood: CPython responder, $(FLOOD_RATE)/s for $(FLOOD_SECONDS) s"
 	$(SCALE_PY)/flood.py --rate $(FLOOD_RATE) --seconds $(FLOOD_SECONDS) --browser --json $(SCALE_DIR)/flood-cpython.json
+	@echo "== scale-flood: python-zeroconf's responder on the same names, for the ratio"
+	$(SCALE_PY)/flood.py --rate $(FLOOD_RATE) --seconds $(FLOOD_SECONDS) --peer zeroconf --json $(SCALE_DIR)/flood-zeroconf.json
 	@if [ -x $(SCALE_MPY) ]; then echo "== scale-flood: MicroPython unix responder ($(SCALE_MPY), -X heapsize=$(SCALE_HEAP_KB)K)"; \
 	  $(SCALE_PY)/flood.py --rate $(FLOOD_RATE) --seconds $(FLOOD_SECONDS) --browser --mpy $(SCALE_MPY) \
 	    --heap-kb $(SCALE_HEAP_KB) --json $(SCALE_DIR)/flood-mpy.json && \
