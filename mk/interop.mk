@@ -2,7 +2,8 @@
 # LAN of network namespaces that the tests create and remove (tests/interop/testbed.py).
 # Needs root; fails (never skips) without it. The MicroPython unix-port scenarios need a
 # built binary and run in `make test-unix MICROPY_DIR=...` instead; the scale tests of issue 13
-# (test_scale_*, test_scale_lan_*) run in their own tiers (mk/scale-*.mk). Per-test limit: MDNS_INTEROP_TIMEOUT seconds.
+# (test_scale_*, test_scale_lan_*) run in their own tiers (mk/scale-*.mk), which may also deselect
+# tests here through INTEROP_DESELECT. Per-test limit: MDNS_INTEROP_TIMEOUT seconds.
 .PHONY: test-interop
 TEST_TIERS += test-interop
 MDNS_INTEROP_TIMEOUT ?= 180
@@ -12,5 +13,5 @@ test-interop: $(STAMP)/venv $(STAMP)/debian
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "test-interop: needs root (network namespaces, veth, bridge): run 'sudo make test-interop'; CI runs as root" >&2; \
 	  exit 1; fi
-	MDNS_VENV=$(VENV) MDNS_INTEROP_TIMEOUT=$(MDNS_INTEROP_TIMEOUT) $(PYTEST) -q tests/interop -k 'not micropython_unix and not scale_lan' \
+	MDNS_VENV=$(VENV) MDNS_INTEROP_TIMEOUT=$(MDNS_INTEROP_TIMEOUT) $(PYTEST) -q tests/interop -k 'not micropython_unix and not scale_lan $(INTEROP_DESELECT)' \
 	  --ignore-glob='tests/interop/test_scale_*'  # issue 13: their own tiers (mk/scale-*.mk)

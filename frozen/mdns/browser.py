@@ -30,6 +30,7 @@ class _Inst:
         self.up_at = None  # when a one-family `up` is due (UP_SETTLE_MS)
         self.host = None  # SRV target we watch
         self.asked = []  # [(name, type)] asked via the querier
+        self.held = ()  # cache keys held (evicted last) while it is up
         self.iface = None
 
 
@@ -224,8 +225,24 @@ class BrowserPart:
             elif k not in lst:
                 lst.append(k)
 
+    def _hold(self, i, on):
+        # a service reported up: its PTR, SRV, TXT and addresses are evicted last
+        new = ()
+        if on:
+            new = [i.ptr_key, (_names.fold(i.name), wire.TYPE_SRV), (_names.fold(i.name), wire.TYPE_TXT)]
+            if i.host is not None:
+                h = _names.fold(i.host)
+                new += [(h, wire.TYPE_A), (h, wire.TYPE_AAAA)]
+        if new != i.held:
+            for x in new:
+                self.cache.hold(x)
+            for x in i.held:
+                self.cache.unhold(x)
+            i.held = new
+
     def _drop(self, k):
         i = self._inst.pop(k)
+        self._hold(i, False)
         for q in list(i.asked):
             self._set_ask(i, q[0], q[1], False)
         self._set_host(k, i, None)
@@ -298,6 +315,7 @@ class BrowserPart:
                 if not resolved:
                     self._last_known(i, f)
                     f["reason"] = why
+                    self._hold(i, False)
                     self._emit("down", f)
                     i.state = _LOST  # `up` again if it comes back; no `unresolved` after a `down`
                     i.told_unresolved = True
@@ -313,6 +331,7 @@ class BrowserPart:
                     f["changes"] = ch
                     i.last = (f["host"], f["port"], f["addresses"], f["txt"])
                     i.last_snap = snap
+                    self._hold(i, True)
                     self._emit("changed", f)
             elif resolved and f["txt"] is not None:
                 # Dual-stack peers answer over IPv4 and IPv6 in separate packets, the
@@ -330,9 +349,12 @@ class BrowserPart:
                 i.state = _UP
                 i.last = (f["host"], f["port"], f["addresses"], f["txt"])
                 i.last_snap = (f["host"], f["port"], tuple(f["addresses"]), _txt_items(f["txt"]))
+                self._hold(i, True)
                 self._emit("up", f)
             else:
-                i.up_at = None  # resolved no more (evicted, expired): no `up` is due (issue 13)
+                # resolved no more (evicted, expired) while settling: no `up` is due, and a
+                # stale up_at would spin the driver (issue 13)
+                i.up_at = None
 
     def _last_known(self, i, f):
         # a `down` event describes the service as it was last reported

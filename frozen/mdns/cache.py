@@ -6,10 +6,10 @@
 # costs len(owner name) + len(rdata). Eviction rule when a new record does not
 # fit: among the cached records and the new one, the victim is the record nobody
 # is interested in (no want()) that expires first; only when every record is
-# wanted, the wanted record that expires first. A victim that is the new record
-# is simply not stored. So a flood never grows the cache past its bounds and
-# never pushes out what a browse or a lookup is watching while anything else is
-# left to evict.
+# wanted, the wanted record that expires first; records held (hold(): what a
+# browser has reported up) go last of all. A victim that is the new record is
+# simply not stored. So a flood never grows the cache past its bounds and never
+# pushes out what a browse or a lookup is watching while anything else is left.
 import sys
 
 from . import wire
@@ -59,6 +59,7 @@ class Cache:
         self._e = {}  # key -> entry
         self._nt = {}  # (fold(name), type) -> [key, ...]
         self._wants = {}  # (fold(name), type) -> [refcount, wire name]
+        self._held = {}  # (fold(name), type) or a record key -> refcount (hold())
         self.bytes = 0
         self.evicted = 0  # records evicted or refused because of the bounds
         self._next = None  # cached deadline; None = recompute
@@ -227,7 +228,7 @@ class Cache:
             self._dirty_deadline = True
             return
         size = len(key[0]) + len(key[3])
-        if not self._make_room(size, self._wanted((key[0], key[1])), now + rec.ttl * 1000, now):
+        if not self._make_room(size, self._level(key), now + rec.ttl * 1000, now):
             self.evicted += 1
             return
         e = [rec, now, now + rec.ttl * 1000, None, 0, 0, 0, None, iface, size, self._jitter()]
@@ -351,6 +352,26 @@ class Cache:
     def _wanted(self, nt):
         return nt in self._wants or (nt[0], wire.TYPE_ANY) in self._wants
 
+    def hold(self, k):
+        """Evict k last: k is (fold(name), type) or a record key (a browser holds the
+        records of the services it reported up). Reference counted; unhold(k)."""
+        self._held[k] = self._held.get(k, 0) + 1
+
+    def unhold(self, k):
+        n = self._held.get(k, 0) - 1
+        if n > 0:
+            self._held[k] = n
+        elif n == 0:
+            del self._held[k]
+
+    def _level(self, key):
+        # eviction order: nobody wants it (0), wanted (1), held (2)
+        nt = (key[0], key[1])
+        h = self._held
+        if h and (nt in h or key in h):
+            return 2
+        return 1 if self._wanted(nt) else 0
+
     # ---- internals ----
     def _plan_refresh(self, e, stage):
         e[_STAGE] = stage
@@ -379,15 +400,15 @@ class Cache:
         e[_STAGE] = len(REFRESH_PCT)
         self._dirty_deadline = True
 
-    def _make_room(self, size, wanted, expires, now):
+    def _make_room(self, size, level, expires, now):
         if size > self.max_bytes:
             return False
         while len(self._e) + 1 > self.max_records or self.bytes + size > self.max_bytes:
             victim = None
-            vrank = (wanted, expires)
+            vrank = (level, expires)
             for key in self._e:
                 e = self._e[key]
-                rank = (self._wanted((key[0], key[1])), e[_EXP])
+                rank = (self._level(key), e[_EXP])
                 if rank < vrank:
                     vrank = rank
                     victim = key

@@ -138,7 +138,9 @@ class Driver:
                     data = self.mv[:n]
                     if not eng.wants(data):
                         continue
-            except OSError as e:
+            except (OSError, MemoryError) as e:
+                # MemoryError: a burst on a small heap (issue 13 flood); the datagram
+                # is lost, the loop goes on and the next round reads again
                 self._error(e)
                 return
             try:

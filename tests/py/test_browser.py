@@ -524,3 +524,40 @@ def test_interface_of_every_event_from_a_three_element_source():
     assert kinds(got) == ["up", "changed", "down"]
     assert [e.interface for e in got] == ["10.0.0.1"] * 3
     assert b.instances() == []
+
+
+def _flood_service(i, host):
+    n = "S%04d.%s" % (i, SVC)
+    return [Record(SVC, TYPE_PTR, n, ttl=4500), Record(n, TYPE_SRV, (0, 0, 80, host), ttl=120, cache_flush=True),
+            Record(n, TYPE_TXT, {"i": str(i)}, ttl=4500, cache_flush=True),
+            Record(host, TYPE_A, "10.0.%d.%d" % (i // 250, i % 250 + 1), ttl=120, cache_flush=True)]
+
+
+def test_flood_of_1000_services_keeps_the_watched_ones_and_the_loop_idle():
+    """Issue 13 (scale, flood): 1,000 distinct services announced at once at a browser
+    with 5 services up. Regressions: (1) the watched services' records expired soonest
+    and were evicted by the newcomers (`down` x5); (2) an instance whose SRV was evicted
+    while its one-family `up` settled kept a past up_at: deadline() stayed in the past
+    and a driver spun at 100 % CPU."""
+    sim = Sim()
+    b, got = browse(sim, max_records=256, max_bytes=32768)
+    for i in range(5):
+        sim.feed(response(_flood_service(i, "w%d.local" % i)))
+    sim.advance(2000)
+    assert kinds(got) == ["up"] * 5
+    for i in range(5, 1005):
+        sim.feed(response(_flood_service(i, "h%d.local" % i)))
+    sim.advance(5000)  # raises "a deadline that never clears" on a stuck deadline
+    c = b.cache
+    assert len(c) <= 256 and c.bytes <= 32768 and c.evicted >= 1000 - 256
+    assert "down" not in kinds(got), [(e.kind, e.name) for e in got if e.kind == "down"]
+    for i in range(5):
+        n = "S%04d.%s" % (i, SVC)
+        assert c.get(n, TYPE_SRV, sim.now) and c.get(n, TYPE_TXT, sim.now) and c.get("w%d.local" % i, TYPE_A, sim.now)
+    d = sim.eng.next_deadline()
+    assert d is None or d > sim.now
+    # a watched service that leaves is let go: its down comes, its records are no longer held
+    sim.feed(response([Record(SVC, TYPE_PTR, "S0000." + SVC, ttl=0)]))
+    sim.advance(2000)
+    assert kinds(got)[-1] == "down" and got[-1].name == "S0000." + SVC
+    assert ("s0000." + SVC).encode() not in [k[0] for k in c._held]

@@ -408,3 +408,20 @@ def test_cached_records_keep_nothing_of_the_reused_receive_buffer():
     assert len(before[0]) == 7
     buf[:] = b"\x41" * len(buf)
     assert snap() == before
+
+
+def test_held_records_go_last_even_among_wanted_ones():
+    """hold(): what a browser reported up outlives wanted newcomers that expire later
+    (issue 13 flood: the watched services were the first to go)."""
+    eng, c, log = mk(max_records=20, max_bytes=100000)
+    c.want("cam.local", TYPE_A)
+    c.hold((b"cam.local", TYPE_A))
+    feed(c, [A(ttl=10)], 0)
+    for i in range(150):  # wanted too, and expiring later
+        c.want("flood%d.local" % i, TYPE_A)
+    flood(c, 100, 0, ttl=4500)
+    assert c.get("cam.local", TYPE_A, 0) and len(c) == 20
+    c.unhold((b"cam.local", TYPE_A))
+    assert not c._held
+    flood(c, 50, 0, ttl=4500, start=100)  # no longer held: wanted, expiring first, it goes
+    assert not c.get("cam.local", TYPE_A, 0)

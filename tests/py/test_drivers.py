@@ -102,7 +102,8 @@ def test_sync_driver_process_feed_tick_send():
     assert eng.on_link(("10.0.0.1", 5353)) and not eng.on_link(("10.1.0.1", 5353))
 
 
-def test_sync_driver_survives_junk_send_errors_and_reports():
+def _reporting_driver():
+    """A responder on a sync driver over FakeNet, its errors collected."""
     net = FakeNet()
     clk = FakeClock()
     errors = []
@@ -110,6 +111,11 @@ def test_sync_driver_survives_junk_send_errors_and_reports():
     part = ResponderPart(eng, "kitchen-cam", ["10.0.0.5"])
     d = sync.Driver(eng, net, clk, on_error=errors.append)
     part.start(clk())
+    return net, clk, errors, eng, part, d
+
+
+def test_sync_driver_survives_junk_send_errors_and_reports():
+    net, clk, errors, eng, part, d = _reporting_driver()
     net.fail = OSError(101, "ENETUNREACH")
     d.process()
     assert len(errors) == 1 and errors[0].args[0] == 101
@@ -119,6 +125,34 @@ def test_sync_driver_survives_junk_send_errors_and_reports():
     d.process()
     assert len(errors) == 1  # malformed input is not an error, just dropped
     assert eng.malformed + eng.dropped == 3
+
+
+def test_sync_driver_survives_memory_error_while_reading():
+    """Issue 13 flood: 1,000 services at once at a browser on a 256 KB MicroPython heap:
+    recvfrom's buffer raised MemoryError out of the loop and ended the program. Now the
+    datagram is lost, the error is reported, and the next round reads on."""
+    net, clk, errors, eng, part, d = _reporting_driver()
+    for _ in range(12):  # probes, claim, announcements
+        d.process()
+        clk.t += 250
+    assert part.host.live
+    recv = net.recv
+    state = {"n": 0}
+
+    def flaky(sock, buf):
+        state["n"] += 1
+        if state["n"] == 1:
+            raise MemoryError("memory allocation failed, allocating 2048 bytes")
+        return recv(sock, buf)
+
+    net.recv = flaky
+    net.sent.clear()
+    net.inject(wire.Message(id=5, questions=[Q(HOSTN, A)]), ("10.0.0.9", 40000))  # legacy: answered each time
+    d.process()
+    assert len(errors) == 1 and isinstance(errors[0], MemoryError)
+    clk.t += 2000
+    d.process()  # the next round reads the query that was waiting, and answers it
+    assert [(r.name, dest) for m, dest in net.sent for r in m.answers] == [(HOSTN, ("10.0.0.9", 40000))]
 
 
 def test_sync_poll_waits_for_input_or_timer():

@@ -164,6 +164,32 @@ def test_cache_bounds_under_flood():
     eq(len(c), 32)
 
 
+def _svc(i, host):
+    n = "S%d.%s" % (i, SVC)
+    return [Record(SVC, TYPE_PTR, n, 4500), Record(n, TYPE_SRV, (0, 0, 80, host), 120, True),
+            Record(n, TYPE_TXT, {"i": str(i)}, 4500, True), Record(host, TYPE_A, "10.0.%d.%d" % (i // 200, i % 200 + 1), 120, True)]
+
+
+def test_flood_of_services_keeps_watched_ones_and_deadline_clears():
+    # issue 13: newcomers evicted the services already up; a settling `up` whose SRV
+    # was evicted left the deadline in the past (the driver spun)
+    sim = Sim()
+    got = []
+    b = browser.BrowserPart(sim.eng, "_http._tcp", on_event=got.append, max_records=48, max_bytes=6000)
+    for i in range(3):
+        sim.feed(_svc(i, "w%d.local" % i))
+    sim.advance(2000)
+    eq(kinds(got), ["up"] * 3)
+    for i in range(3, 303):
+        sim.feed(_svc(i, "h%d.local" % i))
+    sim.advance(5000)  # asserts "deadline never clears"
+    # newcomers that never fit may be `unresolved`; none of the watched goes down
+    eq([k for k in kinds(got) if k != "unresolved"], ["up"] * 3)
+    assert len(b.cache) <= 48 and b.cache.bytes <= 6000 and b.cache.evicted > 250
+    for i in range(3):
+        assert b.cache.get("S%d.%s" % (i, SVC), TYPE_SRV, sim.now)
+
+
 def test_cache_heap_per_record():
     eng = Engine(rand=lo)
     c = cache.of(eng, max_records=1000, max_bytes=1000000)
