@@ -12,8 +12,10 @@ TEST_TIERS += test-scale-lan
 SCALE_PARTS += scale-discovery scale-flap
 SCALE_TIMEOUT ?= 300
 SCALE_ROUNDS ?= 10
-# The unix binary: SCALE_MPY=path, or built from MICROPY_DIR (32-bit, as a board's objects).
-SCALE_MPY ?= $(if $(MICROPY_DIR),$(BUILD)/unix-standard-32/micropython)
+# The 32-bit unix binary (a board's object sizes) for every scale target: SCALE_MPY=path, or
+# built into it from MICROPY_DIR; without either the MicroPython half is left out, said so.
+SCALE_MPY ?= $(BUILD)/unix-standard-32/micropython
+scale-mpy-arg = $$([ -x "$(SCALE_MPY)" ] && echo "--mpy $(SCALE_MPY)")
 
 bench-scale:
 	@$(MAKE) --no-print-directory $(SCALE_PARTS)
@@ -22,22 +24,21 @@ scale-root = @if [ "$$(id -u)" != 0 ]; then echo "$@: needs root (network namesp
 
 scale-mpy:
 ifneq ($(MICROPY_DIR),)
-	@[ -x "$(SCALE_MPY)" ] || $(MAKE) --no-print-directory unix UNIX_BITS=32
+	@$(MAKE) --no-print-directory unix UNIX_BITS=32 MICROPY_DIR=$(MICROPY_DIR)
 endif
+	@[ -x "$(SCALE_MPY)" ] || echo "== scale: no MicroPython unix binary at $(SCALE_MPY): the MicroPython half is left out (give MICROPY_DIR=/path/to/micropython or SCALE_MPY=binary)"
 
 scale-discovery: $(STAMP)/venv $(STAMP)/debian scale-mpy
 	$(scale-root)
 	@mkdir -p $(BENCH_DIR)
 	@echo "== scale-discovery: 200 responders on one LAN; our browser vs python-zeroconf's and Avahi's"
-	@[ -n "$(SCALE_MPY)" ] || echo "scale-discovery: MICROPY_DIR (or SCALE_MPY) is not set: the unix-binary browser is left out"
-	MDNS_VENV=$(VENV) $(PY) tools/scale/discovery.py --json $(BENCH_DIR)/scale-discovery.json $(if $(SCALE_MPY),--mpy $(SCALE_MPY))
+	MDNS_VENV=$(VENV) $(PY) tools/scale/discovery.py --json $(BENCH_DIR)/scale-discovery.json $(scale-mpy-arg)
 
 scale-flap: $(STAMP)/venv $(STAMP)/debian scale-mpy
 	$(scale-root)
 	@mkdir -p $(BENCH_DIR)
 	@echo "== scale-flap: link down/up, address change, move to another bridge ($(SCALE_ROUNDS) rounds each)"
-	@[ -n "$(SCALE_MPY)" ] || echo "scale-flap: MICROPY_DIR (or SCALE_MPY) is not set: the unix-binary responder is left out"
-	MDNS_VENV=$(VENV) $(PY) tools/scale/flap.py --rounds $(SCALE_ROUNDS) --json $(BENCH_DIR)/scale-flap.json $(if $(SCALE_MPY),--mpy $(SCALE_MPY))
+	MDNS_VENV=$(VENV) $(PY) tools/scale/flap.py --rounds $(SCALE_ROUNDS) --json $(BENCH_DIR)/scale-flap.json $(scale-mpy-arg)
 
 test-scale-lan: $(STAMP)/venv $(STAMP)/debian
 	$(scale-root)

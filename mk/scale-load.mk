@@ -10,13 +10,11 @@
 #       browser throughout (tools/scale/soak.py); writes $(SCALE_DIR)/soak-N.json and a PNG.
 #   make test-scale-load   the short versions, part of `make test` (tests/interop/test_scale_load.py).
 # Without MICROPY_DIR (and no binary already built) the unix-binary half is left out, said so.
-.PHONY: scale-flood soak test-scale-load scale-mpy
+.PHONY: scale-flood soak test-scale-load
 TEST_TIERS += test-scale-load
 SCALE_PARTS += scale-flood
 SCALE_DIR := $(BUILD)/scale
 SCALE_PY := $(VENV)/bin/python tools/scale
-SCALE_MPY_BUILD := $(BUILD)/unix-standard-32
-SCALE_MPY := $(SCALE_MPY_BUILD)/micropython
 SCALE_HEAP_KB ?= 256
 FLOOD_RATE ?= 5000
 FLOOD_SECONDS ?= 60
@@ -29,13 +27,7 @@ INTEROP_DESELECT += and not scale_load
 
 scale-need-root = @if [ "$$(id -u)" != 0 ]; then echo "$@: needs root (network namespaces); CI runs as root" >&2; exit 1; fi
 
-# the 32-bit unix binary: built when MICROPY_DIR is given, else used when it exists
-scale-mpy:
-ifneq ($(MICROPY_DIR),)
-	@$(MAKE) --no-print-directory unix UNIX_BITS=32 MICROPY_DIR=$(MICROPY_DIR)
-else
-	@[ -x $(SCALE_MPY) ] || echo "== scale: MICROPY_DIR is not set and there is no $(SCALE_MPY): the MicroPython half is left out (make $(MAKECMDGOALS) MICROPY_DIR=/path/to/micropython)"
-endif
+# the 32-bit unix binary: SCALE_MPY and scale-mpy (mk/scale-lan.mk)
 
 scale-flood: $(STAMP)/venv $(STAMP)/debian scale-mpy
 	$(scale-need-root)
@@ -54,7 +46,7 @@ soak: $(STAMP)/venv $(STAMP)/debian scale-mpy
 	@mkdir -p $(SCALE_DIR)
 	@echo "== soak: $(SOAK_MINUTES) min of churn across 50 hosts"
 	$(SCALE_PY)/soak.py --minutes $(SOAK_MINUTES) --hosts 50 --max-records $(SOAK_MAX_RECORDS) --max-bytes $(SOAK_MAX_BYTES) \
-	  $(if $(wildcard $(SCALE_MPY)),--mpy $(SCALE_MPY) --heap-kb 1024) \
+	  $$([ -x "$(SCALE_MPY)" ] && echo "--mpy $(SCALE_MPY) --heap-kb 1024") \
 	  --json $(SCALE_DIR)/soak-$(SOAK_MINUTES).json; s=$$?; \
 	  $(SCALE_PY)/plot.py soak $(SCALE_DIR)/soak-$(SOAK_MINUTES).json $(SCALE_DIR)/soak-$(SOAK_MINUTES).png && \
 	  echo "soak: plot in $(SCALE_DIR)/soak-$(SOAK_MINUTES).png"; exit $$s
