@@ -86,7 +86,7 @@ def test_variants_only_drop_bluetooth(name):
     d = boards.board_dir(name)
     variants = sorted(f for f in os.listdir(d) if f.startswith("mpconfigvariant_"))
     if boards.load(name)["flash_size"] == "4MB":
-        assert variants == ["mpconfigvariant_NOBLE.cmake"], "the 4 MiB boards keep a fallback for their 1.5 MiB slot"
+        assert variants == ["mpconfigvariant_NOBLE.cmake"], "the 4 MiB boards keep a fallback for their 1.75 MiB slot"
     for v in variants:
         lines = [l.strip() for l in read(d, v).splitlines() if l.strip() and not l.strip().startswith("#")]
         assert lines == ["list(REMOVE_ITEM SDKCONFIG_DEFAULTS boards/sdkconfig.ble)", "list(APPEND MICROPY_DEF_BOARD",
