@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from mdns import net
+from mdns import ifaces, net
 
 
 class FakeSock:
@@ -56,6 +56,7 @@ def fake(monkeypatch):
     mod.socket = socket
     mod.if_nametoindex = lambda name: 7
     monkeypatch.setattr(net, "socket", mod)
+    monkeypatch.setattr(ifaces, "socket", mod)
     monkeypatch.delenv("MDNS_TEST_NETNS", raising=False)
     # interface table as /proc shows it
     proc = {
@@ -67,7 +68,7 @@ def fake(monkeypatch):
         "/proc/net/route": "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
                            "veth0\t00004D0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n",
     }
-    monkeypatch.setattr(net, "_read", lambda p: proc.get(p, ""))
+    monkeypatch.setattr(ifaces, "_read", lambda p: proc.get(p, ""))
     return made
 
 
@@ -274,7 +275,7 @@ def test_device_address_from_network_wlan(monkeypatch):
 
     fake = types.SimpleNamespace(STA_IF=0, AP_IF=1, WLAN=WLAN)
     monkeypatch.setitem(__import__("sys").modules, "network", fake)
-    monkeypatch.setattr(net, "_LWIP", True)
+    monkeypatch.setattr(ifaces, "_LWIP", True)
     got = net.platform_ifaces()
     assert [(i.ip, i.prefix) for i in got] == [("192.168.1.77", 23)]
 
@@ -294,7 +295,7 @@ def test_device_address_older_ifconfig(monkeypatch):
             return ("10.1.2.3", "255.255.255.0", "10.1.2.1", "10.1.2.1")
 
     monkeypatch.setitem(__import__("sys").modules, "network", types.SimpleNamespace(STA_IF=0, WLAN=WLAN))
-    monkeypatch.setattr(net, "_LWIP", True)
+    monkeypatch.setattr(ifaces, "_LWIP", True)
     assert [(i.ip, i.prefix) for i in net.platform_ifaces()] == [("10.1.2.3", 24)]
 
 
@@ -347,7 +348,7 @@ def test_interface_given_by_the_caller_wins(fake):
 def test_interface_falls_back_to_the_ipv4_address(fake, monkeypatch):
     # A platform without /proc (or addresses it does not list): the IPv4 address for
     # both families; the IPv6 address when there is no IPv4 one.
-    monkeypatch.setattr(net, "_read", lambda p: "")
+    monkeypatch.setattr(ifaces, "_read", lambda p: "")
     assert _srcs(net.Sockets(["fd77::5", "10.77.0.5"])) == ("10.77.0.5", "10.77.0.5")
     assert _srcs(net.Sockets(["fd77::5"])) == (None, "fd77::5")
     # one family's name known, the other's not: the known name for both
@@ -356,7 +357,7 @@ def test_interface_falls_back_to_the_ipv4_address(fake, monkeypatch):
 
 
 def test_two_interfaces_each_report_their_own(fake, monkeypatch):
-    monkeypatch.setattr(net, "_read", lambda p: TWO_IFACES.get(p, ""))
+    monkeypatch.setattr(ifaces, "_read", lambda p: TWO_IFACES.get(p, ""))
     monkeypatch.setattr(net.socket, "if_nametoindex", {"veth0": 7, "veth1": 8}.get)
     a = net.Sockets(["10.77.0.5", "fd77::5"])
     b = net.Sockets(["10.78.0.5", "fd78::5"])
@@ -395,8 +396,9 @@ def test_interface_on_an_esp32_like_board(fake, monkeypatch):
     def no_proc(p):
         raise AssertionError("read %s on the esp32 path" % p)
 
-    monkeypatch.setattr(net, "_read", no_proc)
+    monkeypatch.setattr(ifaces, "_read", no_proc)
     monkeypatch.setattr(net, "_LWIP", True)
+    monkeypatch.setattr(ifaces, "_LWIP", True)
     monkeypatch.setitem(__import__("sys").modules, "network",
                         types.SimpleNamespace(STA_IF=0, AP_IF=1, WLAN=_WLAN))
     monkeypatch.setattr(_WLAN, "up", (0,))
