@@ -101,3 +101,37 @@ class Driver:
                 pass
             self._wake.clear()
             core.tick()
+
+
+class Stream:
+    """Async iterator of a browser's events (Browser.events(); CPython and MicroPython
+    asyncio): keeps the newest maxlen, counts what a slow reader lost in dropped."""
+
+    def __init__(self, maxlen=32):
+        self._flag = asyncio.Event()
+        self._q = []
+        self.maxlen = maxlen
+        self.dropped = 0
+        self.closed = False
+
+    def put(self, ev):
+        if len(self._q) >= self.maxlen:
+            self._q.pop(0)  # a reader that does not keep up loses the oldest
+            self.dropped += 1
+        self._q.append(ev)
+        self._flag.set()
+
+    def close(self):
+        self.closed = True
+        self._flag.set()
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        while not self._q:
+            if self.closed:
+                raise StopAsyncIteration
+            self._flag.clear()
+            await self._flag.wait()
+        return self._q.pop(0)

@@ -369,43 +369,6 @@ class BrowserPart:
             fn(ev)
 
 
-class _Stream:
-    """Async iterator of a browser's events (CPython and MicroPython asyncio)."""
-
-    def __init__(self, maxlen=EVENT_QUEUE):
-        try:
-            import asyncio
-        except ImportError:  # pragma: no cover
-            import uasyncio as asyncio
-        self._flag = asyncio.Event()
-        self._q = []
-        self.maxlen = maxlen
-        self.dropped = 0
-        self.closed = False
-
-    def put(self, ev):
-        if len(self._q) >= self.maxlen:
-            self._q.pop(0)  # a reader that does not keep up loses the oldest
-            self.dropped += 1
-        self._q.append(ev)
-        self._flag.set()
-
-    def close(self):
-        self.closed = True
-        self._flag.set()
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self):
-        while not self._q:
-            if self.closed:
-                raise StopAsyncIteration
-            self._flag.clear()
-            await self._flag.wait()
-        return self._q.pop(0)
-
-
 class Browser(sync.Loop):
     """mdns.Browser(service_type, on_event=None, ...): browse a DNS-SD service type
     ("_http._tcp", or "_http._tcp,_printer" for a subtype) and report instances.
@@ -466,7 +429,8 @@ class Browser(sync.Loop):
 
     def events(self, maxlen=EVENT_QUEUE):
         """An async iterator of events from now on; ends when the browser closes."""
-        s = _Stream(maxlen)
+        from .aio import Stream  # asyncio only where events are awaited
+        s = Stream(maxlen)
         self._streams.append(s)
         return s
 

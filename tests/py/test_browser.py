@@ -416,7 +416,8 @@ def test_async_iterator_of_events():
 
 
 def test_async_iterator_drops_oldest_when_nobody_reads():
-    s = mb._Stream(maxlen=2)
+    from mdns import aio
+    s = aio.Stream(maxlen=2)
     for i in range(5):
         s.put(i)
     assert s._q == [3, 4] and s.dropped == 3
