@@ -79,13 +79,13 @@ class Agent(Download):
             name = (getattr(responder, "hostname", None) or "mpy-device").split(".")[0]
         self.name = name
         self.key_path = key_path
-        self.pub = key if key is not None else (_offer.load_pub(key_path) or _builtin_pub())
+        self.pub = key if key is not None else (_offer.load_pub(key_path) or _offer.builtin_pub())
         if verify is None:
             from .sig import verifier
 
             verify = verifier()
         self.verify = verify
-        self.nonce = _nonce()  # a fresh one at every boot
+        self.nonce = _offer.new_nonce()  # a fresh one at every boot
         self.choose_ms = choose_ms
         self.step_ms = step_ms
         self.state = _state.State(state_path)
@@ -378,7 +378,7 @@ class Agent(Download):
             return self._refuse(o, reason)
         # validly signed: its nonce is spent, whatever is decided below
         fresh = self.nonce
-        self.nonce = _nonce()
+        self.nonce = _offer.new_nonce()
         if o["op"] == _offer.REKEY:
             return self._rekey(o, fresh)
         job = self._job
@@ -453,35 +453,6 @@ class Agent(Download):
     def slot_size(self):
         nxt = self.Partition(self.Partition.RUNNING).get_next_update()
         return nxt.ioctl(4, 0) * nxt.ioctl(5, 0)
-
-
-def _builtin_pub():
-    # a public key frozen into the firmware (make firmware MDNSFAST_FLEET_PUB=...):
-    # what a device upgraded from the HMAC format trusts until it gets a fleet.pub
-    try:
-        from .. import buildinfo
-        import binascii
-
-        k = getattr(buildinfo, "FLEET_PUB", "")
-        return binascii.unhexlify(k) if len(k) == 130 else None
-    except (ImportError, ValueError):
-        return None
-
-
-def _nonce():
-    # 64 random bits, hex: what the next offer must carry (os.urandom: the
-    # ESP32's hardware RNG; the wasm port has none, so a PRNG stands in there)
-    try:
-        import os
-
-        b = os.urandom(8)
-    except (ImportError, AttributeError, NotImplementedError):
-        import random
-
-        b = bytes([random.getrandbits(8) for _ in range(8)])
-    import binascii
-
-    return binascii.hexlify(b).decode()
 
 
 def _exists(path):

@@ -213,3 +213,29 @@ def fingerprint(pub):
 
 def sha256_hex(data):
     return binascii.hexlify(hashlib.sha256(data).digest()).decode()
+
+
+def builtin_pub():
+    # a public key frozen into the firmware (make firmware MDNSFAST_FLEET_PUB=...):
+    # what a device upgraded from the HMAC format trusts until it gets a fleet.pub
+    try:
+        from .. import buildinfo
+
+        k = getattr(buildinfo, "FLEET_PUB", "")
+        return binascii.unhexlify(k) if len(k) == 130 else None
+    except (ImportError, ValueError):
+        return None
+
+
+def new_nonce():
+    # 64 random bits, hex: what the next offer must carry (os.urandom: the
+    # ESP32's hardware RNG; the wasm port has none, so a PRNG stands in there)
+    try:
+        import os
+
+        b = os.urandom(8)
+    except (ImportError, AttributeError, NotImplementedError):
+        import random
+
+        b = bytes([random.getrandbits(8) for _ in range(8)])
+    return binascii.hexlify(b).decode()
