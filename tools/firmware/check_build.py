@@ -100,8 +100,7 @@ def elf_facts(elf_path):
         # the compilers that built it: GCC writes "GCC: (...) 14.2.0" into .comment
         cs = elf.get_section_by_name(".comment")
         comp = sorted(set(c.decode(errors="replace") for c in cs.data().split(b"\0") if c)) if cs else []
-    syms[".comment"] = comp
-    return syms, names
+    return syms, names, comp
 
 
 class Checker:
@@ -197,12 +196,12 @@ class Checker:
 
     def check_elf(self, meta):
         try:
-            syms, frozen = elf_facts(self.path("micropython.elf"))
+            syms, frozen, compilers = elf_facts(self.path("micropython.elf"))
         except ImportError:
             self.check("elf", False, "pyelftools is not installed (pip install pyelftools)")
             return
-        if syms.get(".comment") and not self.facts.get("compiler"):
-            self.facts["compiler"] = "; ".join(syms[".comment"])
+        if compilers and not self.facts.get("compiler"):
+            self.facts["compiler"] = "; ".join(compilers)
         missing = [s for s in MDNSFAST_SYMBOLS if s not in syms]
         self.check("elf-c", not missing, "mdnsfast linked: %s" % ("all of " + ", ".join(MDNSFAST_SYMBOLS) if not missing
                                                                   else "MISSING " + ", ".join(missing)))
